@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Startup failures and crashes: a broker that is not there, a database
+# that cannot be opened, and novafs killed with SIGKILL and mounted again.
+. "$(dirname "$0")/../lib/common.sh"
+
+mkdir -p "$MNT"
+BAD_URL=amqp://guest:guest@127.0.0.1:1/
+"$B/novafs" -f --db "$DB" --amqp "$BAD_URL" "$MNT" >"$TEST_TMP/bad.out" 2>&1
+rc=$?
+check "unreachable broker: non-zero exit" test "$rc" -ne 0
+check_eq "in one line" "$(wc -l <"$TEST_TMP/bad.out")" 1
+check "naming the URL" grep -q "127.0.0.1:1" "$TEST_TMP/bad.out"
+check "without the password" sh -c "! grep -q guest:guest $TEST_TMP/bad.out"
+check "nothing was mounted" sh -c "! grep -q ' $MNT fuse' /proc/mounts"
+"$B/novafs" -f --db /nonexistent/dir/novafs.db --amqp "$AMQP_URL" "$MNT" >"$TEST_TMP/baddb.out" 2>&1
+check "unopenable database: non-zero exit" test $? -ne 0
+check "names the database" grep -q "/nonexistent/dir/novafs.db" "$TEST_TMP/baddb.out"
+check "--help" sh -c "'$B/novafs' --help | grep -q -- --amqp"
+
+start_stack || { not_ok "stack started"; done_testing; exit 1; }
+I=$MNT/instances
+mkdir "$I/keep1" "$I/keep2"
+echo m1.tiny >"$I/keep1/flavor"
+echo start >"$I/keep1/ctl"
+wait_for 20 file_is "$I/keep1/state" active
+ID1=$(cat "$I/keep1/id")
+for i in $(seq 20); do mkdir "$I/burst$i"; done
+
+stop novafs KILL
+check "SIGKILL leaves a dead mount" sh -c "! ls $I >/dev/null 2>&1"
+fusermount3 -u "$MNT" || fusermount3 -u -z "$MNT"
+start_novafs
+check_eq "every instance is still there" "$(ls "$I" | wc -l)" 22
+check_eq "with its state" "$(cat "$I/keep1/state")" active
+check_eq "its id" "$(cat "$I/keep1/id")" "$ID1"
+check "its flavor bytes" cmp <(echo m1.tiny) "$I/keep1/flavor"
+check_eq "and its host" "$(cat "$I/keep1/host")" node1
+check_eq "none half-created" "$(cat "$I"/burst*/state | sort -u)" stopped
+check "it still works" bash -c "echo stop > $I/keep1/ctl"
+check "stopped" wait_for 20 file_is "$I/keep1/state" stopped
+
+# A report cast while novafs is down waits in its queue.
+echo start >"$I/keep1/ctl"
+stop novafs KILL
+fusermount3 -u "$MNT" || fusermount3 -u -z "$MNT"
+sleep 1
+start_novafs
+check "a report sent while novafs was down arrives" wait_for 20 file_is "$I/keep1/state" active
+check "rmdir after restart" rmdir "$I/keep1"
+
+done_testing

@@ -1,0 +1,120 @@
+# common.sh - what every integration script sources.
+#
+# tests/run.sh gives each script NOVAFS_BUILD (binaries), AMQP_URL (a vhost of
+# its own on a private RabbitMQ node) and TEST_TMP (a fresh directory).  A
+# script reports in TAP through ok/not_ok/check and ends with `done_testing`.
+# start_stack/stop_stack run the scheduler, compute hosts and a mounted
+# novafs; every process is remembered by pid and stopped by pid in the EXIT
+# trap, and the mount is unmounted with fusermount3 -u.
+
+set -u
+: "${NOVAFS_BUILD:?run through tests/run.sh}" "${AMQP_URL:?}" "${TEST_TMP:?}"
+B=$NOVAFS_BUILD
+MNT=$TEST_TMP/mnt
+DB=$TEST_TMP/novafs.db
+LOGS=$TEST_TMP
+TAP_N=0
+TAP_FAILED=0
+STACK_PIDS=()
+declare -A PID_OF=()
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
+diag() { echo "# $*"; }
+
+# check DESC CMD...: one TAP line from CMD's exit status.
+check() {
+	local desc=$1; shift
+	if "$@" >"$TEST_TMP/check.out" 2>&1; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		sed 's/^/#   /' "$TEST_TMP/check.out" | head -n 20
+	fi
+}
+
+# check_eq DESC GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "got '$2', want '$3'"; fi
+}
+
+# check_fails DESC ERRNO_TEXT CMD...: CMD must fail and say ERRNO_TEXT
+# (strerror's words: "Invalid argument", "File exists", ...).
+check_fails() {
+	local desc=$1 want=$2; shift 2
+	if "$@" >"$TEST_TMP/check.out" 2>&1; then
+		not_ok "$desc (succeeded)"
+	elif grep -q -- "$want" "$TEST_TMP/check.out"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "wanted '$want', got: $(head -c 300 "$TEST_TMP/check.out")"
+	fi
+}
+
+# wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+file_is() { [ "$(cat "$1" 2>/dev/null)" = "$2" ]; }
+
+# spawn NAME CMD...: starts a service in the background, logs to $LOGS/NAME.log.
+spawn() {
+	local name=$1; shift
+	"$@" >"$LOGS/$name.log" 2>&1 &
+	PID_OF[$name]=$!
+	STACK_PIDS+=($!)
+}
+
+# stop NAME [SIGNAL]: stops one spawned service by pid and waits for it.
+stop() {
+	local pid=${PID_OF[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill "-${2:-TERM}" "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "PID_OF[$1]"
+}
+
+is_mounted() { grep -q " $1 fuse" /proc/mounts; }
+
+start_scheduler() { spawn scheduler "$B/novafs-scheduler" --amqp "$AMQP_URL"; }
+# start_compute HOST
+start_compute() {
+	spawn "compute-$1" "$B/novafs-compute" --amqp "$AMQP_URL" --host "$1" \
+		--libvirt-uri test:///default --report-interval "${REPORT_INTERVAL:-2}"
+}
+# start_novafs: mounts $MNT, waits until the tree answers.
+start_novafs() {
+	mkdir -p "$MNT"
+	spawn novafs "$B/novafs" -f --db "$DB" --amqp "$AMQP_URL" "$MNT"
+	wait_for 20 test -d "$MNT/instances" || { diag "novafs did not mount"; cat "$LOGS/novafs.log" >&2; return 1; }
+}
+# wait until the scheduler has heard from compute host $1
+wait_compute() { wait_for 20 grep -q "host $1 is up" "$LOGS/scheduler.log"; }
+
+start_stack() {
+	start_scheduler
+	start_compute node1
+	start_novafs || return 1
+	wait_compute node1
+}
+
+stop_stack() {
+	if is_mounted "$MNT"; then
+		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT" 2>/dev/null
+	fi
+	local name
+	for name in "${!PID_OF[@]}"; do stop "$name"; done
+}
+
+done_testing() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" = 0 ]
+}
+
+trap stop_stack EXIT

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# run-stack.sh BUILD MNT - what `make run` does: install what is missing,
+# build, start a private RabbitMQ node (unless AMQP_URL is given), the
+# scheduler, one compute host on libvirt's test driver and novafs on MNT,
+# then wait.  Ctrl-C unmounts and stops everything it started, by pid.
+set -u
+cd "$(dirname "$0")/../.."
+TOP=$PWD
+BUILD=${1:-build}
+MNT=${2:-$TOP/mnt/nova}
+RUN=$TOP/$BUILD/run
+PORT=${BROKER_PORT:-5673}
+. tests/lib/deps.sh
+. tests/lib/broker.sh
+
+deps_install || exit 1
+make -s all O="$BUILD" || exit 1
+mkdir -p "$RUN" "$MNT"
+
+PIDS=()
+cleanup() {
+	trap - INT TERM EXIT
+	echo
+	echo "stopping..."
+	grep -q " $MNT fuse" /proc/mounts && fusermount3 -u "$MNT"
+	local pid
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	broker_stop
+	echo "stopped."
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ -z "${AMQP_URL:-}" ]; then
+	echo "starting RabbitMQ on 127.0.0.1:$PORT (logs in $RUN/broker)"
+	broker_start "$RUN/broker" "$PORT" || exit 1
+	AMQP_URL=$BROKER_URL
+fi
+if grep -q " $MNT fuse" /proc/mounts; then
+	echo "$MNT is still mounted from an earlier run; unmounting it"
+	fusermount3 -u "$MNT" || fusermount3 -u -z "$MNT"
+fi
+
+"$BUILD/novafs-scheduler" --amqp "$AMQP_URL" >"$RUN/scheduler.log" 2>&1 &
+PIDS+=($!)
+"$BUILD/novafs-compute" --amqp "$AMQP_URL" --host node1 --libvirt-uri test:///default >"$RUN/compute-node1.log" 2>&1 &
+PIDS+=($!)
+"$BUILD/novafs" -f --db "$RUN/novafs.db" --amqp "$AMQP_URL" "$MNT" >"$RUN/novafs.log" 2>&1 &
+PIDS+=($!)
+for i in $(seq 100); do
+	[ -d "$MNT/instances" ] && break
+	kill -0 "${PIDS[2]}" 2>/dev/null || { cat "$RUN/novafs.log"; exit 1; }
+	sleep 0.1
+done
+
+R=${MNT#"$TOP"/}
+cat <<EOT
+
+novafs is mounted on $MNT (logs: $RUN/*.log). In another shell:
+
+    mkdir $R/instances/web1
+    echo m1.small > $R/instances/web1/flavor
+    echo start > $R/instances/web1/ctl
+    cat $R/instances/web1/state $R/instances/web1/host
+    ls -l $R/instances/ $R/flavors/
+    echo stop > $R/instances/web1/ctl
+    rmdir $R/instances/web1
+
+Ctrl-C here unmounts and stops everything.
+EOT
+tail -n 0 -f "$RUN/novafs.log" "$RUN/scheduler.log" "$RUN/compute-node1.log" &
+PIDS+=($!)
+wait "${PIDS[2]}"

@@ -1,0 +1,228 @@
+/*
+ * test_domain_xml.c - the compute host's pure parts (instance parsing, the
+ * domain XML, the instance_update shape), then the libvirt driver itself
+ * on libvirt's in-process test:///default hypervisor.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <libvirt/libvirt.h>
+
+#include "../../virt/domain_xml.h"
+#include "../../virt/driver.h"
+#include "../../virt/instance.h"
+#include "../../virt/manager.h"
+#include "rpc.h"
+#include "strbuf.h"
+#include "testhelp.h"
+
+#define UUID "6F1E3B6A-2C4D-4E8F-9A0B-1C2D3E4F5A6B"
+#define LUUID "6f1e3b6a-2c4d-4e8f-9a0b-1c2d3e4f5a6b"
+#define OTHER "00000000-2c4d-4e8f-9a0b-1c2d3e4f5a6b"
+
+static json_t *instance_json(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "uuid", UUID,
+			 "name", "web<1>&'\"", "flavor", "m1.small", "vcpus", 2,
+			 "memory_mb", 2048, "disk_gb", 20);
+}
+
+static void test_instance_parsing(void)
+{
+	struct virt_instance inst;
+	struct rpc_error e = { 0 };
+	json_t *obj = instance_json();
+
+	CHECK_INT(instance_from_json(obj, &inst, &e), 0);
+	CHECK_STR(inst.uuid, LUUID);
+	CHECK_STR(inst.name, "web<1>&'\"");
+	CHECK_STR(inst.flavor, "m1.small");
+	CHECK_INT(inst.vcpus, 2);
+	CHECK_INT(inst.memory_mb, 2048);
+	CHECK_INT(inst.disk_gb, 20);
+
+	json_object_set_new(obj, "vcpus", json_integer(0));
+	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
+	CHECK_STR(e.cls, "InvalidInput");
+	json_object_set_new(obj, "vcpus", json_integer(1));
+	json_object_del(obj, "memory_mb");
+	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
+	json_object_set_new(obj, "memory_mb", json_integer(64));
+	json_object_del(obj, "disk_gb");
+	CHECK_INT(instance_from_json(obj, &inst, &e), 0);
+	CHECK_INT(inst.disk_gb, 0);
+	json_object_set_new(obj, "uuid", json_string("not-a-uuid"));
+	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
+	CHECK_INT(instance_from_json(NULL, &inst, &e), -EINVAL);
+	CHECK(instance_uuid_valid(LUUID));
+	CHECK(!instance_uuid_valid(LUUID "0"));
+	CHECK(!instance_uuid_valid("6f1e3b6a-2c4d-4e8f-9a0b+1c2d3e4f5a6b"));
+	json_decref(obj);
+}
+
+static void test_xml(void)
+{
+	struct virt_instance inst;
+	struct rpc_error e = { 0 };
+	struct strbuf xml = STRBUF_INIT;
+	unsigned long long disk = 0;
+	json_t *obj = instance_json();
+
+	instance_from_json(obj, &inst, &e);
+	json_decref(obj);
+
+	CHECK_INT(domain_xml_build(&inst, "test", &xml), 0);
+	CHECK(strstr(xml.buf, "<domain type='test'>") == xml.buf);
+	CHECK(strstr(xml.buf, "<name>instance-" LUUID "</name>") != NULL);
+	CHECK(strstr(xml.buf, "<uuid>" LUUID "</uuid>") != NULL);
+	CHECK(strstr(xml.buf, "<memory unit='MiB'>2048</memory>") != NULL);
+	CHECK(strstr(xml.buf, "<vcpu>2</vcpu>") != NULL);
+	CHECK(strstr(xml.buf, "<type>hvm</type>") != NULL);
+	CHECK(strstr(xml.buf, "<novafs:instance xmlns:novafs=\"http://novafs.org/xmlns/instance/1\">") != NULL);
+	CHECK(strstr(xml.buf, "<novafs:name>web&lt;1&gt;&amp;&apos;&quot;</novafs:name>") != NULL);
+	CHECK(strstr(xml.buf, "<novafs:flavor>m1.small</novafs:flavor>") != NULL);
+	CHECK(strstr(xml.buf, "<novafs:disk_gb>20</novafs:disk_gb>") != NULL);
+	CHECK(strstr(xml.buf, "<serial") == NULL);
+	CHECK_INT(domain_xml_metadata_disk_gb(xml.buf, &disk), 0);
+	CHECK_INT(disk, 20);
+
+	strbuf_reset(&xml);
+	CHECK_INT(domain_xml_build(&inst, "kvm", &xml), 0);
+	CHECK(strstr(xml.buf, "<domain type='kvm'>") == xml.buf);
+	CHECK(strstr(xml.buf, "<serial type='pty'>") != NULL);
+	CHECK(strstr(xml.buf, "<console type='pty'>") != NULL);
+	CHECK(strstr(xml.buf, "<disk") == NULL);
+	CHECK(strstr(xml.buf, "<interface") == NULL);
+	strbuf_reset(&xml);
+	CHECK_INT(domain_xml_build(&inst, "qemu", &xml), 0);
+	CHECK(strstr(xml.buf, "<domain type='qemu'>") == xml.buf);
+	strbuf_reset(&xml);
+	CHECK_INT(domain_xml_build(&inst, "xen", &xml), -EINVAL);
+	CHECK_INT(xml.len, 0);
+
+	CHECK_INT(domain_xml_metadata_disk_gb("<x:instance><x:disk_gb>7</x:disk_gb></x:instance>", &disk), 0);
+	CHECK_INT(disk, 7);
+	CHECK_INT(domain_xml_metadata_disk_gb("<instance><disk_gb>x</disk_gb></instance>", &disk), -ENOENT);
+	CHECK_INT(domain_xml_metadata_disk_gb("<instance/>", &disk), -ENOENT);
+	CHECK_INT(domain_xml_metadata_disk_gb(NULL, &disk), -ENOENT);
+	strbuf_release(&xml);
+}
+
+static void test_update_args(void)
+{
+	struct rpc_error fault = { 0 };
+	json_t *expected = json_string("spawning");
+	json_t *a;
+
+	a = compute_instance_update_args(LUUID, expected, "active",
+					 VIRT_POWER_RUNNING, "node1", NULL);
+	CHECK_STR(json_string_value(json_object_get(a, "uuid")), LUUID);
+	CHECK_STR(json_string_value(json_object_get(a, "expected_task_state")), "spawning");
+	CHECK_STR(json_string_value(json_object_get(a, "vm_state")), "active");
+	CHECK_STR(json_string_value(json_object_get(a, "power_state")), "running");
+	CHECK(json_is_null(json_object_get(a, "task_state")));
+	CHECK_STR(json_string_value(json_object_get(a, "host")), "node1");
+	CHECK(json_is_null(json_object_get(a, "fault")));
+	json_decref(a);
+
+	rpc_error_set(&fault, -EIO, "LibvirtError", "operation failed");
+	a = compute_instance_update_args(LUUID, NULL, "error",
+					 VIRT_POWER_NOSTATE, "node1", &fault);
+	CHECK(json_is_null(json_object_get(a, "expected_task_state")));
+	CHECK_STR(json_string_value(json_object_get(a, "power_state")), "nostate");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(a, "fault"), "class")),
+		  "LibvirtError");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(a, "fault"), "message")),
+		  "operation failed");
+	json_decref(a);
+	json_decref(expected);
+}
+
+/* The libvirt driver against test:///default: an in-process fake
+ * hypervisor with 16 CPUs, 3 GB and one domain "test" (not ours). */
+static void test_libvirt_driver(void)
+{
+	struct virt_driver *d = NULL;
+	struct virt_host_stats st;
+	struct virt_instance inst;
+	struct rpc_error e = { 0 };
+	struct strbuf xml = STRBUF_INIT;
+	char name[DOMAIN_NAME_LEN];
+	virConnectPtr conn;
+	virDomainPtr dom;
+	json_t *obj = instance_json();
+
+	instance_from_json(obj, &inst, &e);
+	json_decref(obj);
+
+	CHECK_INT(libvirt_driver_open("test:///default", "xen", 0, &d, &e), -EINVAL);
+	CHECK_STR(libvirt_default_virt_type("test:///default"), "test");
+	CHECK_INT(libvirt_driver_open("test:///default", "test", 42, &d, &e), 0);
+	if (!d)
+		return;
+	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
+	CHECK_INT(st.vcpus, 16);
+	CHECK_INT(st.memory_mb, 3072);
+	CHECK_INT(st.disk_gb, 42);
+	CHECK_INT(st.vcpus_used, 0);
+	CHECK_INT(st.memory_mb_used, 0);
+	CHECK_STR(st.hypervisor_type, "TEST");
+	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_NOSTATE);
+
+	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_RUNNING);
+	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
+	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
+	CHECK_INT(st.vcpus_used, 2);
+	CHECK_INT(st.memory_mb_used, 2048);
+	CHECK_INT(st.disk_gb_used, 20);
+
+	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_SHUTDOWN);
+	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
+	CHECK_MSG(d->ops->host_stats(d, &st, &e) == 0 && st.memory_mb_used == 2048,
+		  "a stopped instance still holds its resources");
+	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_RUNNING);
+
+	CHECK_INT(d->ops->destroy(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_NOSTATE);
+	CHECK_INT(d->ops->destroy(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
+	CHECK_INT(st.memory_mb_used, 0);
+
+	/* A libvirt refusal: a domain already holds the instance's name under
+	 * another uuid.  test:///default is one hypervisor per process, so a
+	 * second connection sees the driver's domains. */
+	memcpy(inst.uuid, OTHER, sizeof(OTHER));
+	domain_xml_build(&inst, "test", &xml);
+	memcpy(inst.uuid, LUUID, sizeof(LUUID));
+	domain_xml_name(LUUID, name);
+	memcpy(strstr(xml.buf, "<name>") + strlen("<name>"), name, strlen(name));
+	conn = virConnectOpen("test:///default");
+	dom = conn ? virDomainDefineXML(conn, xml.buf) : NULL;
+	CHECK(dom != NULL);
+	memset(&e, 0, sizeof(e));
+	CHECK_INT(d->ops->power_on(d, &inst, &e), -EIO);
+	CHECK_STR(e.cls, "LibvirtError");
+	CHECK_MSG(strstr(e.message, "already exists") != NULL,
+		  "libvirt says why: %s", e.message);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_NOSTATE);
+	if (dom) {
+		virDomainUndefine(dom);
+		virDomainFree(dom);
+	}
+	if (conn)
+		virConnectClose(conn);
+	strbuf_release(&xml);
+	d->ops->close(d);
+}
+
+int main(void)
+{
+	test_instance_parsing();
+	test_xml();
+	test_update_args();
+	test_libvirt_driver();
+	return test_done();
+}

@@ -1,0 +1,44 @@
+/*
+ * domain_xml.h - the libvirt domain XML of a novafs instance.
+ *
+ * A pure function of the instance and the virt type, so that unit tests
+ * check exactly what libvirt will be given.  The domain is named
+ * instance-<uuid>, carries the instance UUID as its libvirt UUID, and a
+ * <metadata> element in the novafs namespace with the instance's name,
+ * flavor and disk size: libvirt keeps it with the domain, so a compute
+ * host can count the resources its domains hold without a database.
+ *
+ * For qemu and kvm the machine is minimal: os type hvm, a serial console
+ * on a pty, no disk (images come later) and no network.
+ */
+#ifndef NOVAFS_VIRT_DOMAIN_XML_H
+#define NOVAFS_VIRT_DOMAIN_XML_H
+
+#include "instance.h"
+
+struct strbuf;
+
+#define NOVAFS_XMLNS "http://novafs.org/xmlns/instance/1"
+#define NOVAFS_XMLNS_PREFIX "novafs"
+
+/* "instance-<uuid>" into buf. */
+#define DOMAIN_NAME_LEN (sizeof(INSTANCE_DOMAIN_PREFIX) - 1 + UUID_STR_LEN)
+void domain_xml_name(const char *uuid, char buf[DOMAIN_NAME_LEN]);
+
+/*
+ * Appends the domain XML for inst to out.  virt_type is the libvirt domain
+ * type: "test", "qemu" or "kvm".  Returns 0, or -EINVAL for another
+ * virt_type (out is then unchanged).
+ */
+int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
+		     struct strbuf *out);
+
+/* Appends the novafs metadata element alone (what virDomainGetMetadata
+ * returns for NOVAFS_XMLNS, give or take whitespace). */
+void domain_xml_metadata(const struct virt_instance *inst, struct strbuf *out);
+
+/* Reads disk_gb back from a metadata element.  Returns 0, or -ENOENT when
+ * the element holds no valid disk_gb. */
+int domain_xml_metadata_disk_gb(const char *xml, unsigned long long *out);
+
+#endif
