@@ -16,6 +16,10 @@ PORT=${BROKER_PORT:-5673}
 deps_install || exit 1
 make -s all O="$BUILD" || exit 1
 mkdir -p "$RUN" "$MNT"
+# libvirt's test driver keeps its domains in the compute process, so they
+# are gone when it stops: start from an empty tree, not from instances
+# whose domains no longer exist.
+rm -f "$RUN"/novafs.db "$RUN"/novafs.db-wal "$RUN"/novafs.db-shm
 
 PIDS=()
 cleanup() {
