@@ -4,14 +4,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bus.h"
 #include "log.h"
 #include "rpc.h"
+#include "service.h"
 #include "store.h"
 
 static char *bus_url;
@@ -103,7 +103,7 @@ int bus_call(const char *topic, const char *server, const char *method,
  * change nothing.
  */
 static pthread_t conductor_thread;
-static atomic_bool conductor_running;
+static bool conductor_running;
 
 static const char *json_text(json_t *obj, const char *key)
 {
@@ -162,60 +162,55 @@ static const struct rpc_method conductor_methods[] = {
 	{ NULL, NULL },
 };
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
+/* The conductor's connection and server are made in conductor_start(), on
+ * the caller's thread, so that a failure there stops novafs at startup;
+ * after that the thread owns both. */
+static struct rpc_conn *conductor_conn;
+static struct rpc_server *conductor_srv;
 
 static void *conductor_main(void *arg)
 {
-	struct store *st = arg;
-	struct rpc_conn *conn = NULL;
-	struct rpc_server *srv = NULL;
-	struct rpc_error e;
-	bool outage_logged = false;
-	int ret;
-
-	while (atomic_load(&conductor_running)) {
-		if (!srv) {
-			ret = rpc_connect(bus_url, bus_exchange, &conn, &e);
-			if (ret == 0)
-				ret = rpc_server_new(conn, "conductor", NULL,
-						     conductor_methods, st, &srv, &e);
-		} else {
-			ret = rpc_server_poll(srv, 200, &e);
-		}
-		if (ret >= 0) {
-			if (outage_logged)
-				log_info("conductor: message bus is back");
-			outage_logged = false;
-			continue;
-		}
-		if (!outage_logged)
-			log_error("conductor: %s; retrying every second", e.message);
-		outage_logged = true;
-		if (!srv) {
-			rpc_close(conn);
-			conn = NULL;
-		}
-		sleep_ms(1000);
-	}
-	rpc_server_free(srv);
-	rpc_close(conn);
+	service_run(conductor_srv, NULL, NULL, 0);
 	return NULL;
 }
 
-int conductor_start(struct store *st)
+int conductor_start(struct store *st, struct rpc_error *e)
 {
-	atomic_store(&conductor_running, true);
-	return -pthread_create(&conductor_thread, NULL, conductor_main, st);
+	int ret;
+
+	ret = rpc_connect(bus_url, bus_exchange, &conductor_conn, e);
+	if (ret < 0)
+		return ret;
+	ret = rpc_server_new(conductor_conn, "conductor", NULL,
+			     conductor_methods, st, &conductor_srv, e);
+	if (ret < 0)
+		goto fail;
+	ret = -pthread_create(&conductor_thread, NULL, conductor_main, NULL);
+	if (ret < 0) {
+		rpc_error_set(e, ret, NULL, "cannot start the conductor thread");
+		goto fail;
+	}
+	conductor_running = true;
+	return 0;
+fail:
+	rpc_server_free(conductor_srv);
+	rpc_close(conductor_conn);
+	conductor_srv = NULL;
+	conductor_conn = NULL;
+	return ret;
 }
 
 void conductor_stop(void)
 {
-	if (!atomic_exchange(&conductor_running, false))
+	if (!conductor_running)
 		return;
+	/* novafs runs no other service loop, so the process-wide stop
+	 * request is the conductor's alone. */
+	service_request_stop();
 	pthread_join(conductor_thread, NULL);
+	conductor_running = false;
+	rpc_server_free(conductor_srv);
+	rpc_close(conductor_conn);
+	conductor_srv = NULL;
+	conductor_conn = NULL;
 }

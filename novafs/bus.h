@@ -32,8 +32,10 @@ int bus_cast(const char *topic, const char *server, const char *method,
 int bus_call(const char *topic, const char *server, const char *method,
 	     json_t *args, json_t **result, struct rpc_error *e);
 
-/* Starts the conductor thread; it runs until conductor_stop(). */
-int conductor_start(struct store *st);
+/* Connects and starts the conductor thread; it runs until
+ * conductor_stop(), riding out broker outages.  Returns 0 or -errno with
+ * e. */
+int conductor_start(struct store *st, struct rpc_error *e);
 void conductor_stop(void);
 
 #endif

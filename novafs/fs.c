@@ -42,6 +42,7 @@ static struct open_file *of_of(struct fuse_file_info *fi)
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct fs_config *fc = fuse_get_context()->private_data;
+	struct rpc_error e = { 0 };
 
 	cfg->direct_io = 1;
 	cfg->entry_timeout = 0;
@@ -52,8 +53,11 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 	/* Started here, after fuse_main() has daemonized: a thread started
 	 * before a fork would not survive it. */
-	if (conductor_start(fc->store) < 0)
-		log_error("cannot start the conductor thread");
+	if (conductor_start(fc->store, &e) < 0) {
+		log_error("cannot start the conductor: %s", e.message);
+		fc->failed = true;
+		fuse_exit(fuse_get_context()->fuse);
+	}
 	return fc;
 }
 

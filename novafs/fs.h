@@ -6,11 +6,13 @@
 
 #define FUSE_USE_VERSION 314
 #include <fuse.h>
+#include <stdbool.h>
 
 struct store;
 
 struct fs_config {
 	struct store *store;
+	bool failed; /* set when the mount had to stop at startup */
 };
 
 extern const struct fuse_operations fs_operations;

@@ -143,6 +143,8 @@ int main(int argc, char **argv)
 	if (fuse_opt_add_arg(&args, "-oallow_other,default_permissions,fsname=novafs,subtype=novafs,max_threads=32") < 0)
 		goto out;
 	status = fuse_main(args.argc, args.argv, &fs_operations, &fc);
+	if (fc.failed)
+		status = 1;
 	bus_shutdown();
 out:
 	store_close(fc.store);

@@ -48,6 +48,11 @@ check "reads back without newline" cmp <(printf 'm1.tiny') "$I/web1/flavor"
 check_eq "a good write clears the fault" "$(cat "$I/web1/fault")" ""
 check "set m1.small again" bash -c "echo m1.small > $I/web1/flavor"
 
+check_fails "a flavor file over 4 KiB" "File too large" /usr/bin/python3 -c "
+import os; fd = os.open('$I/web1/flavor', os.O_WRONLY | os.O_TRUNC); os.write(fd, b'm' * 5000)"
+check_fails "truncating flavor to a size" "Invalid argument" truncate -s 3 "$I/web1/flavor"
+check "flavor survives bad writes" cmp <(echo m1.small) "$I/web1/flavor"
+
 # Bad commands and read-only files
 check_fails "an unknown command" "Invalid argument" bash -c "echo reboot-now > $I/web1/ctl"
 check "its reason is in fault" grep -q 'InvalidInput: unknown command "reboot-now' "$I/web1/fault"
@@ -58,6 +63,11 @@ check_fails "ctl cannot be deleted" "Operation not permitted" rm -f "$I/web1/ctl
 check_eq "state unchanged by bad writes" "$(cat "$I/web1/state")" stopped
 
 # Start
+check "mkdir noflavor" mkdir "$I/noflavor"
+check_fails "start without a flavor" "Invalid argument" bash -c "echo start > $I/noflavor/ctl"
+check "says to set one" grep -q "noflavor has no flavor" "$I/noflavor/fault"
+check_eq "and stays stopped" "$(cat "$I/noflavor/state")" stopped
+check "rmdir noflavor" rmdir "$I/noflavor"
 check "echo start" bash -c "echo start > $I/web1/ctl"
 check "reaches active" wait_for 20 file_is "$I/web1/state" active
 check_eq "on the host the scheduler chose" "$(cat "$I/web1/host")" node1
@@ -98,6 +108,12 @@ check "and is kept" test -e "$I/web2/.t2"
 check "flavor unchanged" cmp <(printf 'm1.tiny\n') "$I/web2/flavor"
 check_fails "renaming over state" "Permission denied" mv "$I/web2/.t2" "$I/web2/state"
 check "rm a temp file" rm "$I/web2/.t2"
+check_fails "temp files do not move between instances" "Invalid cross-device link" /usr/bin/python3 -c "
+import os; open('$I/web2/.x', 'w').close(); os.rename('$I/web2/.x', '$I/web1/.x')"
+rm -f "$I/web2/.x"
+check "64 temp files" bash -c "for i in \$(seq 64); do : > $I/web2/.t\$i || exit 1; done"
+check_fails "but not 65" "No space left on device" bash -c ": > $I/web2/.t65"
+check "remove them" bash -c "rm $I/web2/.t*"
 check_fails "temp files only in instances" "Operation not permitted" touch "$I/x"
 if [ -x /usr/bin/python3 ]; then
 	check "python's atomic replace" /usr/bin/python3 -c "
@@ -131,8 +147,19 @@ check "the compute host destroyed the domain" grep -q "terminate_instance instan
 check_fails "rmdir again" "No such file" rmdir "$I/web1"
 check_fails "rmdir instances/" "Operation not permitted" rmdir "$I"
 
-# No compute host alive
+# A compute host that is down
+check "web2 back to m1.tiny" bash -c "echo m1.tiny > $I/web2/flavor"
+check "start web2" bash -c "echo start > $I/web2/ctl"
+check "web2 active" wait_for 20 file_is "$I/web2/state" active
 stop compute-node1
+check_fails "stop with its host down" "Host is down" bash -c "echo stop > $I/web2/ctl"
+check_eq "web2 is still active" "$(cat "$I/web2/state")" active
+check_eq "with no task" "$(cat "$I/web2/task")" none
+check "fault names the service" grep -q "ServiceUnavailable" "$I/web2/fault"
+check_fails "rmdir with its host down" "Host is down" rmdir "$I/web2"
+check "web2 is kept" test -d "$I/web2"
+
+# No compute host alive
 check "mkdir web3" mkdir "$I/web3"
 check "flavor web3" bash -c "echo m1.tiny > $I/web3/flavor"
 SECONDS_BEFORE=$SECONDS
@@ -141,5 +168,21 @@ check "at once" test $((SECONDS - SECONDS_BEFORE)) -le 3
 check_eq "the instance is in error" "$(cat "$I/web3/state")" error
 check "fault says no valid host" grep -q "NoValidHost" "$I/web3/fault"
 check "an errored instance can be deleted" rmdir "$I/web3"
+
+# The scheduler is down
+stop scheduler
+check "mkdir web4" mkdir "$I/web4"
+check "flavor web4" bash -c "echo m1.tiny > $I/web4/flavor"
+check_fails "start with no scheduler" "Host is down" bash -c "echo start > $I/web4/ctl"
+check_eq "web4 is not in error" "$(cat "$I/web4/state")" stopped
+check_eq "nor has a host" "$(cat "$I/web4/host")" ""
+
+# Everything back
+start_scheduler
+start_compute node1
+check "compute host back" wait_for 20 bash -c "[ \$(grep -c 'host node1 is up' $LOGS/scheduler.log) -ge 1 ]"
+check "web4 starts now" wait_for 20 bash -c "echo start > $I/web4/ctl"
+check "web4 active" wait_for 20 file_is "$I/web4/state" active
+check "web2 can be removed now" rmdir "$I/web2"
 
 done_testing

@@ -15,7 +15,6 @@ DB=$TEST_TMP/novafs.db
 LOGS=$TEST_TMP
 TAP_N=0
 TAP_FAILED=0
-STACK_PIDS=()
 declare -A PID_OF=()
 
 ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
@@ -68,7 +67,6 @@ spawn() {
 	local name=$1; shift
 	"$@" >"$LOGS/$name.log" 2>&1 &
 	PID_OF[$name]=$!
-	STACK_PIDS+=($!)
 }
 
 # stop NAME [SIGNAL]: stops one spawned service by pid and waits for it.
