@@ -9,18 +9,24 @@
  * one line naming the URL and exit status 1), then the tree is mounted.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api.h"
 #include "bus.h"
 #include "fs.h"
+#include <fuse_lowlevel.h>
 #include "log.h"
 #include "rpc.h"
 #include "store.h"
 #include "tree.h"
+
+#define DEFAULT_DB_DIR "/var/lib/novafs"
+#define DEFAULT_DB DEFAULT_DB_DIR "/novafs.db"
 
 struct options {
 	char *db;
@@ -75,11 +81,66 @@ static int join_option_values(struct fuse_args *args)
 	return ret;
 }
 
+/*
+ * Mounts and serves until unmounted or signalled: fuse_main() spelled out,
+ * because libfuse 3.14.0's fuse_main() passes an unset idle-thread limit
+ * on to its loop and logs an error about it on every start.
+ */
+static int serve(struct fuse_args *args, struct fs_config *fc)
+{
+	struct fuse_cmdline_opts opts = { 0 };
+	struct fuse_loop_config *loop = NULL;
+	struct fuse_session *se;
+	struct fuse *fuse = NULL;
+	int ret = 1;
+
+	if (fuse_parse_cmdline(args, &opts) != 0)
+		return 1;
+	if (!opts.mountpoint) {
+		fprintf(stderr, "novafs: no mountpoint (see --help)\n");
+		goto out;
+	}
+	fuse = fuse_new(args, &fs_operations, sizeof(fs_operations), fc);
+	if (!fuse)
+		goto out;
+	if (fuse_mount(fuse, opts.mountpoint) != 0)
+		goto out_destroy;
+	se = fuse_get_session(fuse);
+	if (fuse_daemonize(opts.foreground) != 0 ||
+	    fuse_set_signal_handlers(se) != 0)
+		goto out_unmount;
+	if (opts.singlethread) {
+		ret = fuse_loop(fuse);
+	} else {
+		loop = fuse_loop_cfg_create();
+		if (!loop)
+			goto out_signals;
+		fuse_loop_cfg_set_clone_fd(loop, (unsigned int)opts.clone_fd);
+		/* UINT_MAX means "not given": keep the loop's default
+		 * rather than pass it on (3.14.0 logs an error for it). */
+		if (opts.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(loop, opts.max_idle_threads);
+		fuse_loop_cfg_set_max_threads(loop, opts.max_threads);
+		ret = fuse_loop_mt(fuse, loop);
+		fuse_loop_cfg_destroy(loop);
+	}
+	ret = ret == 0 ? 0 : 1;
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_unmount:
+	fuse_unmount(fuse);
+out_destroy:
+	fuse_destroy(fuse);
+out:
+	free(opts.mountpoint);
+	return ret;
+}
+
 static void usage(const char *prog)
 {
 	printf("usage: %s [options] MOUNTPOINT\n\n"
 	       "novafs serves an IaaS controller as a filesystem.\n\n"
-	       "  --db PATH          state database (default /var/lib/novafs/novafs.db)\n"
+	       "  --db PATH          state database (default " DEFAULT_DB ")\n"
 	       "  --amqp URL         RabbitMQ (default $AMQP_URL or %s)\n"
 	       "  --exchange NAME    topic exchange (default %s)\n"
 	       "  --rpc-timeout MS   how long a call waits for its reply (default 10000)\n"
@@ -106,13 +167,18 @@ int main(int argc, char **argv)
 		return 1;
 	if (opt.help) {
 		usage(argv[0]);
-		fuse_opt_add_arg(&args, "--help");
-		args.argv[0][0] = '\0';
-		fuse_main(args.argc, args.argv, &fs_operations, NULL);
+		printf("FUSE options:\n");
+		fuse_cmdline_help();
+		fuse_lib_help(&args);
 		status = 0;
 		goto out;
 	}
-	db = opt.db ? opt.db : "/var/lib/novafs/novafs.db";
+	db = opt.db ? opt.db : DEFAULT_DB;
+	if (!opt.db && mkdir(DEFAULT_DB_DIR, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "novafs: cannot create %s: %s\n", DEFAULT_DB_DIR,
+			strerror(errno));
+		goto out;
+	}
 	amqp = opt.amqp ? opt.amqp : getenv("AMQP_URL");
 	if (!amqp)
 		amqp = RPC_DEFAULT_URL;
@@ -140,9 +206,9 @@ int main(int argc, char **argv)
 	api_init(fc.store);
 	tree_init(fc.store);
 	/* Every user may use the tree; the kernel checks modes and owners. */
-	if (fuse_opt_add_arg(&args, "-oallow_other,default_permissions,fsname=novafs,subtype=novafs,max_threads=32") < 0)
+	if (fuse_opt_add_arg(&args, "-oallow_other,default_permissions,fsname=novafs,subtype=novafs") < 0)
 		goto out;
-	status = fuse_main(args.argc, args.argv, &fs_operations, &fc);
+	status = serve(&args, &fc);
 	if (fc.failed)
 		status = 1;
 	bus_shutdown();

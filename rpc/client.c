@@ -47,22 +47,31 @@ static int check_consumed(struct rpc_conn *c, const char *queue,
 	return 0;
 }
 
+/* A cast's body: a request with a fresh _unique_id and no reply queue. */
+static int encode_cast(const char *method, json_t *args, struct strbuf *body,
+		       struct rpc_error *e)
+{
+	struct rpc_envelope_request req = { 0 };
+	char unique[UUID_HEX_LEN];
+
+	uuid_generate_hex(unique);
+	req.method = method;
+	req.args = args;
+	req.unique_id = unique;
+	return rpc_envelope_encode_request(&req, body, e);
+}
+
 int rpc_cast(struct rpc_conn *conn, const char *topic, const char *server,
 	     const char *method, json_t *args, struct rpc_error *e)
 {
-	struct rpc_envelope_request req = { 0 };
 	struct strbuf body = STRBUF_INIT;
-	char queue[RPC_NAME_MAX], unique[UUID_HEX_LEN];
+	char queue[RPC_NAME_MAX];
 	int rc;
 
 	rc = target_queue(topic, server, queue, sizeof(queue), e);
 	if (rc < 0)
 		return rc;
-	uuid_generate_hex(unique);
-	req.method = method;
-	req.args = args;
-	req.unique_id = unique;
-	rc = rpc_envelope_encode_request(&req, &body, e);
+	rc = encode_cast(method, args, &body, e);
 	if (rc < 0)
 		goto out;
 	rc = rpc_conn_ensure(conn, e);
@@ -80,20 +89,15 @@ out:
 int rpc_fanout_cast(struct rpc_conn *conn, const char *topic,
 		    const char *method, json_t *args, struct rpc_error *e)
 {
-	struct rpc_envelope_request req = { 0 };
 	struct strbuf body = STRBUF_INIT;
-	char exchange[RPC_NAME_MAX], unique[UUID_HEX_LEN];
+	char exchange[RPC_NAME_MAX];
 	int rc;
 
 	rc = target_queue(topic, NULL, exchange, sizeof(exchange) - 8, e);
 	if (rc < 0)
 		return rc;
 	strcat(exchange, "_fanout");
-	uuid_generate_hex(unique);
-	req.method = method;
-	req.args = args;
-	req.unique_id = unique;
-	rc = rpc_envelope_encode_request(&req, &body, e);
+	rc = encode_cast(method, args, &body, e);
 	if (rc < 0)
 		goto out;
 	rc = rpc_conn_ensure(conn, e);

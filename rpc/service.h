@@ -28,11 +28,11 @@ struct service_opts {
 
 /* Usage lines for the common options, for a daemon's --help text. */
 #define SERVICE_COMMON_USAGE \
-	"  --amqp URL          broker URL (default $AMQP_URL, else " \
-	"amqp://guest:guest@127.0.0.1:5672/)\n" \
-	"  --exchange NAME     topic exchange (default novafs)\n" \
-	"  --verbose           log debug messages too\n" \
-	"  --help              show this help and exit\n"
+	"  --amqp URL              broker URL (default $AMQP_URL, else\n" \
+	"                          amqp://guest:guest@127.0.0.1:5672/)\n" \
+	"  --exchange NAME         topic exchange (default novafs)\n" \
+	"  --verbose               log debug messages too\n" \
+	"  --help                  show this help and exit\n"
 
 /* Fills o with the defaults. */
 void service_opts_init(struct service_opts *o);

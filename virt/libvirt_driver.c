@@ -139,18 +139,26 @@ out:
 	return r;
 }
 
+/* Destroys dom (a hard power-off) if it runs. */
+static int power_off_domain(virDomainPtr dom, struct rpc_error *e)
+{
+	int active = virDomainIsActive(dom);
+
+	if (active < 0 || (active == 1 && virDomainDestroy(dom) < 0))
+		return lv_error(e);
+	return 0;
+}
+
 static int lv_power_off(struct virt_driver *d, const char *uuid,
 			struct rpc_error *e)
 {
 	virDomainPtr dom = NULL;
-	int r, active;
+	int r;
 
 	r = lv_lookup(to_lv(d), uuid, &dom, e);
 	if (r < 0 || !dom)
 		goto out;
-	active = virDomainIsActive(dom);
-	if (active < 0 || (active == 1 && virDomainDestroy(dom) < 0))
-		r = lv_error(e);
+	r = power_off_domain(dom, e);
 out:
 	if (dom)
 		virDomainFree(dom);
@@ -161,16 +169,14 @@ static int lv_destroy(struct virt_driver *d, const char *uuid,
 		      struct rpc_error *e)
 {
 	virDomainPtr dom = NULL;
-	int r, active;
+	int r;
 
 	r = lv_lookup(to_lv(d), uuid, &dom, e);
 	if (r < 0 || !dom)
 		goto out;
-	active = virDomainIsActive(dom);
-	if (active < 0 || (active == 1 && virDomainDestroy(dom) < 0)) {
-		r = lv_error(e);
+	r = power_off_domain(dom, e);
+	if (r < 0)
 		goto out;
-	}
 	/* A transient domain is gone once destroyed. */
 	if (virDomainIsPersistent(dom) == 1 &&
 	    virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |

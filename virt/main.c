@@ -173,6 +173,7 @@ int main(int argc, char **argv)
 	compute_report_capabilities(&m, false);
 	status = 0;
 out:
+	compute_manager_release(&m);
 	rpc_server_free(srv);
 	rpc_close(conn);
 	if (drv)

@@ -7,8 +7,8 @@
  * arguments that still name an instance - produces exactly one update.
  * terminate_instance is a call and answers directly.
  *
- * A lost update (no conductor consumes its queue: -EHOSTDOWN) is logged
- * and dropped; retrying it belongs to the reliability work.
+ * An update that cannot be delivered waits in m->pending and is retried
+ * (see compute_report_instance in manager.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -40,28 +40,72 @@ json_t *compute_instance_update_args(const char *uuid, json_t *expected,
 			 "fault", f);
 }
 
+/* At most this many undelivered updates are kept; past it the oldest is
+ * dropped, since a host that cannot reach novafs for that long has
+ * bigger problems than one stale state. */
+#define PENDING_MAX 1024
+
+/* Sends the pending updates, oldest first, and stops at the first that
+ * cannot be delivered.  Returns 0 when none is left, else -errno. */
+static int flush_pending(struct compute_manager *m)
+{
+	struct rpc_error e = { 0 };
+	int r = 0;
+
+	while (m->pending && json_array_size(m->pending) > 0) {
+		json_t *args = json_array_get(m->pending, 0);
+
+		r = rpc_cast(m->conn, "conductor", NULL, "instance_update", args, &e);
+		if (r < 0) {
+			log_debug("instance_update for %s waits: %s: %s",
+				  json_string_value(json_object_get(args, "uuid")),
+				  e.cls, e.message);
+			return r;
+		}
+		json_array_remove(m->pending, 0);
+	}
+	return r;
+}
+
 int compute_report_instance(struct compute_manager *m, const char *uuid,
 			    json_t *expected, const char *vm_state,
 			    enum virt_power_state power,
 			    const struct rpc_error *fault)
 {
-	struct rpc_error e = { 0 };
 	json_t *args;
 	int r;
 
 	args = compute_instance_update_args(uuid, expected, vm_state, power,
 					    m->host, fault);
-	if (!args) {
+	if (!m->pending)
+		m->pending = json_array();
+	if (!args || !m->pending) {
 		log_error("instance %s: cannot build instance_update: out of memory",
 			  uuid);
+		json_decref(args);
 		return -ENOMEM;
 	}
-	r = rpc_cast(m->conn, "conductor", NULL, "instance_update", args, &e);
+	if (json_array_size(m->pending) >= PENDING_MAX) {
+		log_warn("dropping an undelivered instance_update for %s",
+			 json_string_value(json_object_get(json_array_get(m->pending, 0), "uuid")));
+		json_array_remove(m->pending, 0);
+	}
+	json_array_append_new(m->pending, args);
+	r = flush_pending(m);
 	if (r < 0)
-		log_warn("instance %s: instance_update (vm_state %s) lost: %s: %s",
-			 uuid, vm_state, e.cls, e.message);
-	json_decref(args);
+		log_warn("instance %s: instance_update (vm_state %s) waits for the conductor (%zu waiting)",
+			 uuid, vm_state, json_array_size(m->pending));
 	return r;
+}
+
+void compute_manager_release(struct compute_manager *m)
+{
+	size_t n = m->pending ? json_array_size(m->pending) : 0;
+
+	if (n)
+		log_warn("%zu instance_update(s) were never delivered", n);
+	json_decref(m->pending);
+	m->pending = NULL;
 }
 
 int compute_report_capabilities(struct compute_manager *m, bool up)
@@ -108,7 +152,11 @@ out:
 
 void compute_periodic_report(void *ctx)
 {
-	compute_report_capabilities(ctx, true);
+	struct compute_manager *m = ctx;
+
+	if (m->pending && json_array_size(m->pending) > 0 && flush_pending(m) == 0)
+		log_info("delivered the instance updates that were waiting");
+	compute_report_capabilities(m, true);
 }
 
 /* A power action (start, stop): what it does and the state it reaches. */

@@ -27,7 +27,12 @@ struct compute_manager {
 	const char *host;
 	int report_interval;        /* seconds */
 	bool report_failing;        /* the last capability report failed */
+	json_t *pending;            /* instance_update args not yet delivered,
+				     * oldest first; owned, NULL when none */
 };
+
+/* Frees what the manager owns (undelivered updates, which are logged). */
+void compute_manager_release(struct compute_manager *m);
 
 /* The methods of topic compute; ctx is a struct compute_manager. */
 extern const struct rpc_method compute_methods[];
@@ -44,8 +49,12 @@ json_t *compute_instance_update_args(const char *uuid, json_t *expected,
 				     const char *host,
 				     const struct rpc_error *fault);
 
-/* Casts instance_update for uuid to topic conductor and logs a failure
- * (the update is then lost).  Returns 0 or -errno. */
+/* Casts instance_update for uuid to topic conductor.  An update that
+ * cannot be delivered (novafs down: no consumer, or no broker) is kept and
+ * sent again, in order, before the next one and on every periodic report:
+ * the conductor applies an update only while its expected_task_state
+ * holds, so a late or repeated one is harmless.  Returns 0 when delivered,
+ * else -errno (and the update waits). */
 int compute_report_instance(struct compute_manager *m, const char *uuid,
 			    json_t *expected, const char *vm_state,
 			    enum virt_power_state power,
