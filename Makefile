@@ -4,6 +4,7 @@
 #   make                  build the daemons into $(O) (default: build)
 #   make check            unit + integration tests, plain and with ASan/UBSan
 #   make run              start a private RabbitMQ, every service, mount $(MNT)
+#   make bench            print latency and throughput figures
 #   make install DESTDIR=... PREFIX=...
 #   make clean
 #   make SANITIZE=address,undefined O=build/san   a sanitizer build
@@ -34,7 +35,7 @@ ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all check check-build run install clean
+.PHONY: all check check-build run bench install clean
 
 # Each service directory holds main.c (the daemon's main) and the modules
 # it is built from; the modules also link into the unit tests.
@@ -99,6 +100,10 @@ check:
 # packages yet.
 run:
 	tests/lib/run-stack.sh $(O) $(MNT)
+
+# Figures, not pass/fail: see bench/.
+bench: $(BINS)
+	bench/lifecycle.sh $(O)
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR)
