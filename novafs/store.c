@@ -188,8 +188,9 @@ int store_reset_interrupted(struct store *st)
 	"uuid, name, uid, gid, flavor_raw, flavor, vm_state, task_state," \
 	" power_state, host, fault, launched, created_at, updated_at"
 
-static void read_instance(sqlite3_stmt *stmt, struct instance *inst)
+static void read_instance(sqlite3_stmt *stmt, void *out)
 {
+	struct instance *inst = out;
 	const void *raw;
 	size_t len;
 
@@ -216,26 +217,34 @@ static void read_instance(sqlite3_stmt *stmt, struct instance *inst)
 	inst->updated_at = sqlite3_column_int64(stmt, 13);
 }
 
-int store_instance_get(struct store *st, const char *name, struct instance *out)
+/* Runs sql, whose one parameter is name, and hands its first row to
+ * read_row; -ENOENT when there is none. */
+static int get_by_name(struct store *st, const char *sql, const char *name,
+		       void (*read_row)(sqlite3_stmt *stmt, void *out), void *out)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc, ret;
 
-	rc = sqlite3_prepare_v2(st->db,
-		"SELECT " INSTANCE_COLUMNS " FROM instances WHERE name = ?",
-		-1, &stmt, NULL);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_errno(rc);
 	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		read_instance(stmt, out);
+		read_row(stmt, out);
 		ret = 0;
 	} else {
 		ret = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_finalize(stmt);
 	return ret;
+}
+
+int store_instance_get(struct store *st, const char *name, struct instance *out)
+{
+	return get_by_name(st, "SELECT " INSTANCE_COLUMNS
+			   " FROM instances WHERE name = ?", name,
+			   read_instance, out);
 }
 
 int store_instance_create(struct store *st, const char *name, uid_t uid,
@@ -392,29 +401,20 @@ int store_instance_delete(struct store *st, const char *uuid)
 	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
+static void read_flavor(sqlite3_stmt *stmt, void *out)
+{
+	struct flavor *fl = out;
+
+	copy_text(fl->name, sizeof(fl->name), stmt, 0);
+	fl->vcpus = sqlite3_column_int(stmt, 1);
+	fl->memory_mb = sqlite3_column_int(stmt, 2);
+	fl->disk_gb = sqlite3_column_int(stmt, 3);
+}
+
 int store_flavor_get(struct store *st, const char *name, struct flavor *out)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc, ret;
-
-	rc = sqlite3_prepare_v2(st->db,
-		"SELECT name, vcpus, memory_mb, disk_gb FROM flavors WHERE name = ?",
-		-1, &stmt, NULL);
-	if (rc != SQLITE_OK)
-		return sqlite_errno(rc);
-	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		copy_text(out->name, sizeof(out->name), stmt, 0);
-		out->vcpus = sqlite3_column_int(stmt, 1);
-		out->memory_mb = sqlite3_column_int(stmt, 2);
-		out->disk_gb = sqlite3_column_int(stmt, 3);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
-	}
-	sqlite3_finalize(stmt);
-	return ret;
+	return get_by_name(st, "SELECT name, vcpus, memory_mb, disk_gb"
+			   " FROM flavors WHERE name = ?", name, read_flavor, out);
 }
 
 int store_flavor_list(struct store *st,
