@@ -51,14 +51,33 @@ int api_check_name(const char *name, struct rpc_error *e)
 
 /* Records why a request on an existing instance failed, where its user will
  * look (the fault file) and in the log; returns e->err. */
-static int reject(const struct instance *inst, struct rpc_error *e,
-		  const char *vm_state)
+static int reject(const struct instance *inst, struct rpc_error *e)
 {
 	struct instance_patch patch = { 0 };
 	char fault[sizeof(inst->fault)];
 
 	snprintf(fault, sizeof(fault), "%s: %s", e->cls, e->message);
 	patch.fault = fault;
+	if (store_instance_update(store, inst->uuid, &patch) < 0)
+		log_error("%s: cannot record fault: %s", inst->name, fault);
+	log_warn("%s: %s", inst->name, fault);
+	return e->err;
+}
+
+/* Ends the task the caller claimed, recording why it failed; vm_state
+ * (when not NULL) is the state the failure leaves the instance in. */
+static int end_task_failed(const struct instance *inst, const char *task,
+			   struct rpc_error *e, const char *host,
+			   const char *vm_state)
+{
+	struct instance_patch patch = { 0 };
+	char fault[sizeof(inst->fault)];
+
+	snprintf(fault, sizeof(fault), "%s: %s", e->cls, e->message);
+	patch.expected_task_state = task;
+	patch.task_state = "";
+	patch.fault = fault;
+	patch.host = host;
 	patch.vm_state = vm_state;
 	if (store_instance_update(store, inst->uuid, &patch) < 0)
 		log_error("%s: cannot record fault: %s", inst->name, fault);
@@ -66,27 +85,15 @@ static int reject(const struct instance *inst, struct rpc_error *e,
 	return e->err;
 }
 
-/* Ends the task the caller claimed, after a failure: remote refusals put
- * the instance in error, transport failures leave its vm_state alone. */
+/* A failed start or stop: remote refusals put the instance in error,
+ * transport failures leave its vm_state alone. */
 static int fail_task(const struct instance *inst, const char *task,
 		     struct rpc_error *e, const char *host)
 {
-	struct instance_patch patch = { 0 };
-	char fault[sizeof(inst->fault)];
 	bool transport = e->err == -ENOTCONN || e->err == -EHOSTDOWN ||
 			 e->err == -ETIMEDOUT;
 
-	snprintf(fault, sizeof(fault), "%s: %s", e->cls, e->message);
-	patch.expected_task_state = task;
-	patch.task_state = "";
-	patch.fault = fault;
-	patch.host = host;
-	if (!transport)
-		patch.vm_state = "error";
-	if (store_instance_update(store, inst->uuid, &patch) < 0)
-		log_error("%s: cannot record fault: %s", inst->name, fault);
-	log_warn("%s: %s", inst->name, fault);
-	return e->err;
+	return end_task_failed(inst, task, e, host, transport ? NULL : "error");
 }
 
 int api_instance_create(const char *name, uid_t uid, gid_t gid,
@@ -209,7 +216,7 @@ static int start(const struct instance *inst, const struct action_rule *rule,
 
 	ret = load_flavor(inst, &fl, e);
 	if (ret < 0)
-		return reject(inst, e, NULL);
+		return reject(inst, e);
 	ret = claim_task(inst, task, e);
 	if (ret < 0)
 		return ret;
@@ -250,7 +257,7 @@ static int stop(const struct instance *inst, const struct action_rule *rule,
 
 	ret = load_flavor(inst, &fl, e);
 	if (ret < 0)
-		return reject(inst, e, NULL);
+		return reject(inst, e);
 	ret = claim_task(inst, rule->task, e);
 	if (ret < 0)
 		return ret;
@@ -280,11 +287,11 @@ int api_instance_command(const char *name, const char *text, size_t len,
 		rpc_error_set(e, -EINVAL, "InvalidInput",
 			      "unknown command \"%.*s\" (commands: start stop; delete with rmdir)",
 			      (int)(len > 64 ? 64 : len), text);
-		return reject(&inst, e, NULL);
+		return reject(&inst, e);
 	}
 	ret = lifecycle_check(rule, &inst, e);
 	if (ret < 0)
-		return reject(&inst, e, NULL);
+		return reject(&inst, e);
 	log_info("%s: %s requested", name, rule->name);
 	switch (rule->action) {
 	case ACTION_START:
@@ -309,7 +316,7 @@ int api_instance_delete(const char *name, struct rpc_error *e)
 		return ret;
 	ret = lifecycle_check(rule, &inst, e);
 	if (ret < 0)
-		return reject(&inst, e, NULL);
+		return reject(&inst, e);
 	ret = claim_task(&inst, rule->task, e);
 	if (ret < 0)
 		return ret;
@@ -320,20 +327,10 @@ int api_instance_delete(const char *name, struct rpc_error *e)
 			       &result, e);
 		json_decref(args);
 		json_decref(result);
-		if (ret < 0) {
-			/* The domain may still exist: keep the instance, as
-			 * it was, so that the user can try again. */
-			struct instance_patch patch = { 0 };
-			char fault[sizeof(inst.fault)];
-
-			snprintf(fault, sizeof(fault), "%s: %s", e->cls, e->message);
-			patch.expected_task_state = rule->task;
-			patch.task_state = "";
-			patch.fault = fault;
-			store_instance_update(store, inst.uuid, &patch);
-			log_warn("%s: delete failed: %s", name, fault);
-			return ret;
-		}
+		/* On failure the domain may still exist: keep the instance as
+		 * it was, so that the user can try again. */
+		if (ret < 0)
+			return end_task_failed(&inst, rule->task, e, NULL, NULL);
 	}
 	ret = store_instance_delete(store, inst.uuid);
 	if (ret < 0)
@@ -358,7 +355,7 @@ int api_instance_set_flavor(const char *name, const char *text, size_t len,
 		rpc_error_set(e, -EFBIG, "InvalidInput",
 			      "flavor: %zu bytes written, at most %d", len,
 			      ATTR_MAX_LEN);
-		ret = reject(&inst, e, NULL);
+		ret = reject(&inst, e);
 		goto out;
 	}
 	strbuf_add(&want, text, len);
@@ -368,7 +365,7 @@ int api_instance_set_flavor(const char *name, const char *text, size_t len,
 		rpc_error_set(e, -EINVAL, "FlavorNotFound",
 			      "flavor \"%.64s\" does not exist (see flavors/)",
 			      want.buf);
-		ret = reject(&inst, e, NULL);
+		ret = reject(&inst, e);
 		goto out;
 	}
 	if (inst.launched) {
@@ -377,7 +374,7 @@ int api_instance_set_flavor(const char *name, const char *text, size_t len,
 		rpc_error_set(e, -EBUSY, "InstanceInvalidState",
 			      "cannot change the flavor of %s: it has been started",
 			      name);
-		ret = reject(&inst, e, NULL);
+		ret = reject(&inst, e);
 		goto out;
 	}
 	patch.expected_task_state = "";
