@@ -27,7 +27,8 @@ WARN += -Werror
 endif
 
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Irpc -MMD -MP $(PKG_CFLAGS)
+# One libfuse API version for every file that includes a FUSE header.
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DFUSE_USE_VERSION=314 $(WARN) $(CFLAGS) -Irpc -MMD -MP $(PKG_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) -pthread
 ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined

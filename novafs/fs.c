@@ -51,8 +51,8 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 0;
 	cfg->hard_remove = 1;
 	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
-	/* Started here, after fuse_main() has daemonized: a thread started
-	 * before a fork would not survive it. */
+	/* Started here, after fuse_daemonize(): a thread started before a
+	 * fork would not survive it. */
 	if (conductor_start(fc->store, &e) < 0) {
 		log_error("cannot start the conductor: %s", e.message);
 		fc->failed = true;

@@ -4,7 +4,6 @@
 #ifndef NOVAFS_FS_H
 #define NOVAFS_FS_H
 
-#define FUSE_USE_VERSION 314
 #include <fuse.h>
 #include <stdbool.h>
 

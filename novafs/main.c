@@ -16,10 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <fuse_lowlevel.h>
+
 #include "api.h"
 #include "bus.h"
 #include "fs.h"
-#include <fuse_lowlevel.h>
 #include "log.h"
 #include "rpc.h"
 #include "store.h"
@@ -89,7 +90,7 @@ static int join_option_values(struct fuse_args *args)
 static int serve(struct fuse_args *args, struct fs_config *fc)
 {
 	struct fuse_cmdline_opts opts = { 0 };
-	struct fuse_loop_config *loop = NULL;
+	struct fuse_loop_config *loop;
 	struct fuse_session *se;
 	struct fuse *fuse = NULL;
 	int ret = 1;
