@@ -15,6 +15,9 @@ check "nothing was mounted" sh -c "! grep -q ' $MNT fuse' /proc/mounts"
 "$B/novafs" -f --db /nonexistent/dir/novafs.db --amqp "$AMQP_URL" "$MNT" >"$TEST_TMP/baddb.out" 2>&1
 check "unopenable database: non-zero exit" test $? -ne 0
 check "names the database" grep -q "/nonexistent/dir/novafs.db" "$TEST_TMP/baddb.out"
+"$B/novafs" -f --db "$DB" --amqp "$AMQP_URL" --rpc-timeout 0 "$MNT" >"$TEST_TMP/badto.out" 2>&1
+check "a zero --rpc-timeout: non-zero exit" test $? -ne 0
+check "says why" grep -q -- "--rpc-timeout must be a positive" "$TEST_TMP/badto.out"
 check "--help" sh -c "'$B/novafs' --help | grep -q -- --amqp"
 
 start_stack || { not_ok "stack started"; done_testing; exit 1; }
