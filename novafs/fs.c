@@ -1,515 +1,1167 @@
 /*
- * fs.c - FUSE callbacks, dispatched through the node table (tree.h).
+ * fs.c - the FUSE low-level operations of the mount.
  *
- * Content is dynamic: the mount uses direct_io and zero cache timeouts, so
- * that every read reaches us and is served from the store as it is now.
- * A file's content is rendered once when it is opened and later offsets
- * are served from that per-open copy (as lxcfs does), so a reader never
- * sees a torn value.  A write is applied at once, on the write() call, so
- * that `echo bad > ctl` fails in echo: shells do not check close().
+ * Every request names an inode; decode() turns it into (object, node)
+ * (node.h explains the numbering) under the object read lock, and the
+ * request is served from memory or handed to the node's type (node.h) or
+ * the object's kind (obj.h).  Directories are the same for every kind and
+ * are served here: the root, collections (instances/), object directories
+ * (instances/web1/) with their entries and scratch files.
  *
- * Permission checks are the kernel's (default_permissions) against the
- * modes and owners the table gives; a handler only refuses what modes
- * cannot express (root writing a read-only file, a read of ctl).
+ * The kernel caches names and attributes for CACHE_S and is told when they
+ * change (notify.h); file content is never cached (direct_io), so a read
+ * always reaches us and is current.  Stream sizes and scratch files change
+ * with every write, so their attributes are not cached at all.
+ *
+ * Replies that need the store or the bus (mkdir, rmdir, writes) are sent
+ * when the change is durable, from whichever thread finishes it: no FUSE
+ * thread ever waits on the disk or the network.
  */
+#include "fs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
-#include "bus.h"
-#include "fs.h"
-#include "log.h"
-#include "rpc.h"
+#include "common/log.h"
+#include "node.h"
+#include "notify.h"
+#include "obj.h"
 #include "scratch.h"
-#include "tree.h"
 
-/* One open file. */
-struct open_file {
-	const struct tree_node *node;  /* NULL for a scratch file */
-	struct scratch *scratch;
-	char object[NAME_MAX_LEN + 1];
-	struct strbuf content;         /* rendered at open, or written so far */
+#define CACHE_S 3600.0
+
+/* What an inode number names. */
+struct target {
+	struct obj *o;
+	const struct node *n;   /* NULL: o itself */
+	unsigned slot;
 };
 
-static struct open_file *of_of(struct fuse_file_info *fi)
-{
-	return (struct open_file *)(uintptr_t)fi->fh;
-}
-
-static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
-{
-	struct fs_config *fc = fuse_get_context()->private_data;
-	struct rpc_error e = { 0 };
-
-	cfg->direct_io = 1;
-	cfg->entry_timeout = 0;
-	cfg->attr_timeout = 0;
-	cfg->negative_timeout = 0;
-	cfg->use_ino = 0;
-	cfg->hard_remove = 1;
-	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
-	/* Started here, after fuse_daemonize(): a thread started before a
-	 * fork would not survive it. */
-	if (conductor_start(fc->store, &e) < 0) {
-		log_error("cannot start the conductor: %s", e.message);
-		fc->failed = true;
-		fuse_exit(fuse_get_context()->fuse);
-	}
-	return fc;
-}
-
-static void fs_destroy(void *data)
-{
-	conductor_stop();
-}
-
-static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
-{
-	struct tree_path p;
-	int ret = tree_resolve(path, &p);
-
-	if (ret < 0)
-		return ret;
-	tree_stat(&p, st);
-	tree_path_release(&p);
-	return 0;
-}
-
-struct fill_ctx {
-	void *buf;
-	fuse_fill_dir_t filler;
+/* A directory entry, snapshotted at opendir: its inode alone (16 bytes,
+ * so that listing 100,000 instances costs 1.6 MB, not 27); the name is
+ * read from the object or the kind at readdir time. */
+struct dirent_snap {
+	fuse_ino_t ino;
+	mode_t type;
 };
 
-static int fill_name(void *ctx, const char *name)
-{
-	struct fill_ctx *fc = ctx;
+static const struct node_ops *const type_ops[NODE_TYPE_COUNT] = {
+	[NODE_COLLECTION] = NULL,
+	[NODE_ATTR] = &node_attr_ops,
+	[NODE_COMMAND] = &node_command_ops,
+	[NODE_STREAM] = &node_stream_ops,
+	[NODE_BLOB] = &node_blob_ops,
+	[NODE_SYMLINK] = &node_symlink_ops,
+	[NODE_WAIT] = &node_wait_ops,
+};
 
-	fc->filler(fc->buf, name, NULL, 0, 0);
-	return 0;
+const struct node_ops *node_ops_of(const struct node *n)
+{
+	return type_ops[n->type];
 }
 
-static void fill_scratch(void *ctx, const char *name)
+static bool is_dir_kind(const struct kind *k)
 {
-	fill_name(ctx, name);
+	return S_ISDIR(k->mode);
 }
 
-static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
-		      off_t off, struct fuse_file_info *fi,
-		      enum fuse_readdir_flags flags)
+/* Under the read lock.  A deleted object is found only with dead_ok
+ * (getattr: fstat of an unlinked file works as on any file system);
+ * everything else refuses it. */
+static int decode_any(fuse_ino_t ino, struct target *t, bool dead_ok)
 {
-	struct fill_ctx fc = { buf, filler };
-	const struct tree_node *c, *objects;
-	struct tree_path p;
-	int ret = tree_resolve(path, &p);
+	uint64_t serial = ino >> NODE_SLOT_BITS;
+	unsigned slot = ino & ((1u << NODE_SLOT_BITS) - 1);
 
-	if (ret < 0)
-		return ret;
-	if (!tree_is_dir(p.node)) {
-		ret = -ENOTDIR;
-		goto out;
+	struct obj *dir;
+	unsigned node;
+
+	t->o = obj_by_serial(serial);
+	if (t->o && slot == NODE_SLOT_SELF && scratch_alias(t->o, &dir, &node)) {
+		/* A temp file renamed over an attribute: the kernel's dentry
+		 * of that attribute names this inode now. */
+		t->o = dir;
+		slot = NODE_SLOT_FIRST + node;
 	}
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	objects = tree_object_child(p.node);
-	if (objects) {
-		ret = objects->list(fill_name, &fc);
-		goto out;
-	}
-	for (c = p.node->children; c && c->name; c++)
-		filler(buf, c->name, NULL, 0, 0);
-	if (tree_is_object(p.node))
-		scratch_list(p.object_dir, fill_scratch, &fc);
-out:
-	tree_path_release(&p);
-	return ret;
-}
-
-/* Logs a refused request with its reason: the caller only sees errno. */
-static int refused(const char *op, const char *path, const struct rpc_error *e)
-{
-	log_warn("%s %s: %s: %s", op, path, e->cls, e->message);
-	return e->err;
-}
-
-static int fs_mkdir(const char *path, mode_t mode)
-{
-	struct fuse_context *ctx = fuse_get_context();
-	const struct tree_node *objects;
-	struct tree_path parent;
-	struct rpc_error e = { 0 };
-	const char *name;
-	int ret = tree_resolve_parent(path, &parent, &name);
-
-	if (ret < 0)
-		return ret;
-	if (tree_child(parent.node, name) || !tree_is_dir(parent.node)) {
-		ret = -EEXIST;
-		goto out;
-	}
-	objects = tree_object_child(parent.node);
-	if (!objects || !objects->create) {
-		/* What the mode says (0555), for root too. */
-		ret = objects ? -EACCES : -EPERM;
-		goto out;
-	}
-	ret = objects->create(name, ctx->uid, ctx->gid, &e);
-	if (ret < 0)
-		refused("mkdir", path, &e);
-out:
-	tree_path_release(&parent);
-	return ret;
-}
-
-static int fs_rmdir(const char *path)
-{
-	struct rpc_error e = { 0 };
-	struct tree_path p;
-	int ret = tree_resolve(path, &p);
-
-	if (ret < 0)
-		return ret;
-	if (!tree_is_dir(p.node))
-		ret = -ENOTDIR;
-	else if (!tree_is_object(p.node) || !p.node->remove)
-		ret = -EPERM;
-	else if ((ret = p.node->remove(p.object, &e)) < 0)
-		refused("rmdir", path, &e);
-	else
-		scratch_remove_dir(p.object_dir);
-	tree_path_release(&p);
-	return ret;
-}
-
-static int open_node(const struct tree_path *p, int flags,
-		     struct fuse_file_info *fi)
-{
-	int acc = flags & O_ACCMODE;
-	struct open_file *of;
-
-	if (tree_is_dir(p->node))
-		return -EISDIR;
-	if (!p->scratch && ((acc != O_WRONLY && !p->node->read) ||
-			    (acc != O_RDONLY && !p->node->write)))
-		return -EACCES;
-	of = calloc(1, sizeof(*of));
-	if (!of)
-		return -ENOMEM;
-	of->node = p->scratch ? NULL : p->node;
-	of->scratch = p->scratch;
-	snprintf(of->object, sizeof(of->object), "%s", p->object);
-	strbuf_init(&of->content, 0);
-	if (!p->scratch && acc == O_RDONLY)
-		p->node->read(p, &of->content);
-	fi->fh = (uintptr_t)of;
-	fi->direct_io = 1;
-	fi->nonseekable = 0;
-	return 0;
-}
-
-static int fs_open(const char *path, struct fuse_file_info *fi)
-{
-	struct tree_path p;
-	int ret = tree_resolve(path, &p);
-
-	if (ret < 0)
-		return ret;
-	ret = open_node(&p, fi->flags, fi);
-	if (ret == 0)
-		p.scratch = NULL; /* the open file holds the reference now */
-	tree_path_release(&p);
-	return ret;
-}
-
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	struct fuse_context *ctx = fuse_get_context();
-	struct tree_path parent;
-	const char *name;
-	int ret = tree_resolve_parent(path, &parent, &name);
-
-	if (ret < 0)
-		return ret;
-	if (tree_child(parent.node, name)) {
-		ret = -EEXIST;
-		goto out;
-	}
-	if (!tree_is_object(parent.node)) {
-		ret = tree_is_dir(parent.node) ? -EPERM : -ENOTDIR;
-		goto out;
-	}
-	ret = scratch_create(parent.object_dir, name, mode, ctx->uid, ctx->gid,
-			     &parent.scratch);
-	if (ret < 0)
-		goto out;
-	parent.node = NULL;
-	ret = open_node(&parent, fi->flags, fi);
-	if (ret == 0)
-		parent.scratch = NULL;
-out:
-	tree_path_release(&parent);
-	return ret;
-}
-
-static int fs_read(const char *path, char *buf, size_t size, off_t off,
-		   struct fuse_file_info *fi)
-{
-	struct open_file *of = of_of(fi);
-	size_t n;
-
-	if (of->scratch)
-		return (int)scratch_read(of->scratch, buf, size, off);
-	if (!of->node->read)
-		return -EACCES;
-	if ((size_t)off >= of->content.len)
+	if (!t->o || (t->o->dead && (!dead_ok || !atomic_load(&t->o->refs))))
+		return -ENOENT;
+	t->slot = slot;
+	t->n = NULL;
+	if (slot == NODE_SLOT_SELF)
 		return 0;
-	n = of->content.len - (size_t)off;
-	if (n > size)
-		n = size;
-	memcpy(buf, of->content.buf + off, n);
-	return (int)n;
-}
-
-/* Applies content to a writable node, logging a refusal. */
-static int apply_write(const char *path, const struct tree_node *node,
-		       const char *object, const char *data, size_t len)
-{
-	struct rpc_error e = { 0 };
-	int ret = node->write(object, data, len, &e);
-
-	return ret < 0 ? refused("write", path, &e) : 0;
-}
-
-static int fs_write(const char *path, const char *buf, size_t size, off_t off,
-		    struct fuse_file_info *fi)
-{
-	struct open_file *of = of_of(fi);
-	size_t end = (size_t)off + size;
-	int ret;
-
-	if (of->scratch)
-		return (int)scratch_write(of->scratch, buf, size, off);
-	if (end > ATTR_MAX_LEN)
-		return -EFBIG;
-	/* A command file (ctl) takes one command per write, wherever the
-	 * file offset is. */
-	if (!of->node->read) {
-		ret = apply_write(path, of->node, of->object, buf, size);
-		return ret < 0 ? ret : (int)size;
-	}
-	/* An attribute file applies everything written through this handle
-	 * so far, so that a value split over two writes still arrives whole. */
-	if (end > of->content.len) {
-		strbuf_grow(&of->content, end - of->content.len);
-		memset(of->content.buf + of->content.len, 0, end - of->content.len);
-		strbuf_setlen(&of->content, end);
-	}
-	memcpy(of->content.buf + off, buf, size);
-	ret = apply_write(path, of->node, of->object, of->content.buf,
-			  of->content.len);
-	return ret < 0 ? ret : (int)size;
-}
-
-static int fs_release(const char *path, struct fuse_file_info *fi)
-{
-	struct open_file *of = of_of(fi);
-
-	scratch_put(of->scratch);
-	strbuf_release(&of->content);
-	free(of);
+	if (slot < NODE_SLOT_FIRST || slot - NODE_SLOT_FIRST >= t->o->kind->nnodes)
+		return -ENOENT;
+	t->n = &t->o->kind->nodes[slot - NODE_SLOT_FIRST];
 	return 0;
 }
 
-static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+static int decode(fuse_ino_t ino, struct target *t)
 {
-	struct tree_path p;
-	int ret = tree_resolve(path, &p);
-
-	if (ret < 0)
-		return ret;
-	if (p.scratch)
-		ret = scratch_truncate(p.scratch, size);
-	else if (tree_is_dir(p.node))
-		ret = -EISDIR;
-	else if (!p.node->write)
-		ret = -EACCES;
-	else
-		/* `echo x > f` truncates first: the write that follows
-		 * carries the value. */
-		ret = size == 0 ? 0 : -EINVAL;
-	tree_path_release(&p);
-	return ret;
+	return decode_any(ino, t, false);
 }
 
-static int fs_unlink(const char *path)
+static bool is_scratch(const struct target *t)
 {
-	struct tree_path p;
-	int ret = tree_resolve(path, &p);
+	return !t->n && t->o->kind == &scratch_kind;
+}
 
-	if (ret < 0)
-		return ret;
-	if (p.scratch)
-		ret = scratch_unlink(p.object_dir, strrchr(path, '/') + 1);
+static bool target_is_dir(const struct target *t)
+{
+	return t->n ? t->n->type == NODE_COLLECTION : is_dir_kind(t->o->kind);
+}
+
+static struct timespec ns_ts(int64_t ns)
+{
+	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+
+	return ts;
+}
+
+/* Number of directory entries of k that are directories. */
+static unsigned subdirs(const struct kind *k)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < k->nnodes; i++)
+		n += k->nodes[i].type == NODE_COLLECTION;
+	return n;
+}
+
+/* Fills st for t, under the read lock; returns the attribute timeout. */
+static double fill_attr(const struct target *t, fuse_ino_t ino, struct stat *st)
+{
+	const struct obj *o = t->o;
+	struct coll *c;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_blksize = 4096;
+	st->st_nlink = 1;
+	st->st_uid = o->uid;
+	st->st_gid = o->gid;
+	st->st_ctim = st->st_mtim = st->st_atim = ns_ts(o->updated_ns);
+	if (!t->n) {
+		if (!is_dir_kind(o->kind)) {
+			node_scratch_ops.getattr((struct obj *)o, NULL, st);
+			return 0;
+		}
+		st->st_mode = S_IFDIR | (o->kind->mode & 07777);
+		st->st_nlink = 2 + subdirs(o->kind);
+		return CACHE_S;
+	}
+	switch (t->n->type) {
+	case NODE_COLLECTION:
+		c = o->colls[t->n - o->kind->nodes];
+		st->st_mode = S_IFDIR | (t->n->mode & 07777);
+		st->st_nlink = 2 + (c && is_dir_kind(c->kind) ? c->count : 0);
+		if (c)
+			st->st_mtim = st->st_ctim = ns_ts(c->updated_ns);
+		if (o == obj_root)
+			st->st_uid = st->st_gid = 0;
+		return CACHE_S;
+	case NODE_SYMLINK:
+		st->st_mode = S_IFLNK | 0777;
+		break;
+	default:
+		st->st_mode = S_IFREG | (t->n->mode & 07777);
+		break;
+	}
+	node_ops_of(t->n)->getattr((struct obj *)o, t->n, st);
+	st->st_blocks = (st->st_size + 511) / 512;
+	return t->n->type == NODE_STREAM ? 0 : CACHE_S;
+}
+
+/* Fills an entry reply for child target t. */
+static void fill_entry(const struct target *t, fuse_ino_t ino,
+		       struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = ino;
+	e->attr_timeout = fill_attr(t, ino, &e->attr);
+	e->entry_timeout = CACHE_S;
+}
+
+/* Resolves name in directory t; fills child and its inode.  Under the
+ * read lock. */
+static int lookup_in(const struct target *t, const char *name,
+		     struct target *child, fuse_ino_t *ino)
+{
+	struct obj *o;
+	unsigned i;
+
+	if (!target_is_dir(t))
+		return -ENOTDIR;
+	if (t->n) {
+		/* A collection: its members. */
+		o = coll_find(t->o->colls[t->n - t->o->kind->nodes], name);
+		if (!o)
+			return -ENOENT;
+		child->o = o;
+		child->n = NULL;
+		child->slot = NODE_SLOT_SELF;
+		*ino = node_ino(o->serial, NODE_SLOT_SELF);
+		return 0;
+	}
+	for (i = 0; i < t->o->kind->nnodes; i++) {
+		if (strcmp(t->o->kind->nodes[i].name, name) == 0) {
+			child->o = t->o;
+			child->n = &t->o->kind->nodes[i];
+			child->slot = NODE_SLOT_FIRST + i;
+			*ino = node_ino(t->o->serial, child->slot);
+			return 0;
+		}
+	}
+	o = coll_find(t->o->scratch, name);
+	if (!o)
+		return -ENOENT;
+	child->o = o;
+	child->n = NULL;
+	child->slot = NODE_SLOT_SELF;
+	*ino = node_ino(o->serial, NODE_SLOT_SELF);
+	return 0;
+}
+
+static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	struct target t, child;
+	fuse_ino_t ino;
+	int rc;
+
+	obj_rdlock();
+	rc = decode(parent, &t);
+	if (rc == 0)
+		rc = lookup_in(&t, name, &child, &ino);
+	if (rc == 0) {
+		/* The kernel now caches an entry of t's directory. */
+		t.o->looked_up = true;
+		fill_entry(&child, ino, &e);
+		if (is_scratch(&child))
+			scratch_looked_up(child.o);
+	}
+	obj_unlock();
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (fuse_reply_entry(req, &e) != 0 && is_scratch(&child))
+		scratch_forget(child.o, 1); /* the kernel never got it */
+}
+
+/* The kernel forgot an inode; only scratch files count lookups (every
+ * other object lives in its collection, and its inode number is never
+ * reused). */
+static void forget_one(fuse_ino_t ino, uint64_t nlookup)
+{
+	struct target t = { NULL, NULL, 0 };
+
+	obj_rdlock();
+	t.o = obj_by_serial(ino >> NODE_SLOT_BITS);
+	if (t.o && (ino & ((1u << NODE_SLOT_BITS) - 1)) == NODE_SLOT_SELF &&
+	    is_scratch(&t))
+		scratch_forget(t.o, nlookup);
+	obj_unlock();
+}
+
+static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	forget_one(ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void fs_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		forget_one(forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* The target of an open file: its handle's object, even deleted (an
+ * unlinked scratch file keeps working through its descriptor). */
+static struct target handle_target(const struct handle *h, fuse_ino_t ino)
+{
+	struct target t = { h->obj, h->node,
+			    (unsigned)(ino & ((1u << NODE_SLOT_BITS) - 1)) };
+
+	return t;
+}
+
+static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct target t;
+	struct stat st;
+	double timeout = 0;
+	int rc = 0;
+
+	obj_rdlock();
+	if (fi && fi->fh)
+		t = handle_target((struct handle *)(uintptr_t)fi->fh, ino);
 	else
-		ret = tree_is_dir(p.node) ? -EISDIR : -EPERM;
-	tree_path_release(&p);
-	return ret;
+		rc = decode_any(ino, &t, true);
+	if (rc == 0)
+		timeout = fill_attr(&t, ino, &st);
+	obj_unlock();
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, timeout);
+}
+
+/* A directory operation waiting for its kind's store op. */
+struct dirop {
+	struct wreq w;              /* first */
+	fuse_req_t req;
+	fuse_ino_t ino;             /* setattr: the inode to answer for */
+	struct obj *dir;            /* mkdir: the collection's owner (a ref) */
+	unsigned node;              /* mkdir: the collection's node index */
+	struct obj *scratch;        /* rename: the file renamed (a ref) */
+	struct handle *handle;      /* setattr through a descriptor (a ref) */
+	char name[OBJ_NAME_MAX + 1];
+};
+
+static struct dirop *dirop_new(fuse_req_t req, void (*done)(struct wreq *, int))
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct dirop *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->w.done = done;
+	d->w.uid = ctx->uid;
+	d->w.gid = ctx->gid;
+	d->req = req;
+	return d;
+}
+
+static void dirop_free(struct dirop *d)
+{
+	if (d->handle)
+		handle_put(d->handle);
+	obj_put(d->dir);
+	obj_put(d->scratch);
+	free(d);
+}
+
+/* A mkdir is durable: answer with the new directory's entry. */
+static void mkdir_done(struct wreq *w, int err)
+{
+	struct dirop *d = (struct dirop *)w;
+	struct fuse_entry_param e;
+	struct target child;
+	struct obj *o = NULL;
+
+	if (err == 0) {
+		obj_rdlock();
+		if (!d->dir->dead && d->dir->colls[d->node])
+			o = coll_find(d->dir->colls[d->node], d->name);
+		if (o) {
+			child.o = o;
+			child.n = NULL;
+			child.slot = NODE_SLOT_SELF;
+			fill_entry(&child, node_ino(o->serial, NODE_SLOT_SELF), &e);
+		}
+		obj_unlock();
+		/* Deleted in the meantime: as if it came and went. */
+		err = o ? 0 : -ENOENT;
+	}
+	if (err < 0)
+		fuse_reply_err(d->req, -err);
+	else
+		fuse_reply_entry(d->req, &e);
+	dirop_free(d);
+}
+
+static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	struct target t;
+	struct coll *c = NULL;
+	struct dirop *d = NULL;
+	int rc;
+
+	obj_rdlock();
+	rc = decode(parent, &t);
+	if (rc == 0 && !target_is_dir(&t))
+		rc = -ENOTDIR;
+	else if (rc == 0 && !t.n)
+		/* In an object directory only its own entries exist. */
+		rc = -EPERM;
+	else if (rc == 0 && !t.n->kind->create)
+		rc = -EACCES; /* what its mode (0555) says, for root too */
+	else if (rc == 0 && coll_find(t.o->colls[t.n - t.o->kind->nodes], name))
+		rc = -EEXIST;
+	else if (rc == 0 && obj_check_name(name) < 0)
+		rc = -EINVAL;
+	if (rc == 0 && !(d = dirop_new(req, mkdir_done)))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		d->dir = t.o;
+		obj_get(t.o);
+		d->node = (unsigned)(t.n - t.o->kind->nodes);
+		snprintf(d->name, sizeof(d->name), "%s", name);
+	}
+	obj_unlock();
+	if (rc < 0) {
+		if (rc == -EINVAL)
+			log_warn("mkdir: refused an invalid name");
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	c = obj_coll(d->dir, d->node);
+	c->kind->create(c, name, &d->w);
+}
+
+static void reply_done(struct wreq *w, int err)
+{
+	struct dirop *d = (struct dirop *)w;
+
+	fuse_reply_err(d->req, -err);
+	dirop_free(d);
+}
+
+static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct target t, child;
+	struct dirop *d = NULL;
+	struct obj *o = NULL;
+	fuse_ino_t ino;
+	int rc;
+
+	obj_rdlock();
+	rc = decode(parent, &t);
+	if (rc == 0)
+		rc = lookup_in(&t, name, &child, &ino);
+	if (rc == 0 && !target_is_dir(&child))
+		rc = -ENOTDIR;
+	else if (rc == 0 && (child.n || !child.o->kind->remove))
+		rc = -EPERM; /* a directory of the tree, not an object */
+	if (rc == 0 && !(d = dirop_new(req, reply_done)))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		o = child.o;
+		obj_get(o);
+	}
+	obj_unlock();
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	o->kind->remove(o, &d->w);
+	obj_put(o);
+}
+
+static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct target t, child;
+	fuse_ino_t ino;
+	struct obj *dir = NULL;
+	int rc;
+
+	obj_rdlock();
+	rc = decode(parent, &t);
+	if (rc == 0)
+		rc = lookup_in(&t, name, &child, &ino);
+	if (rc == 0 && target_is_dir(&child))
+		rc = -EISDIR;
+	else if (rc == 0 && child.n)
+		rc = -EPERM; /* a file of the tree */
+	if (rc == 0) {
+		dir = t.o;
+		obj_get(dir);
+	}
+	obj_unlock();
+	if (rc == 0)
+		rc = scratch_unlink(dir, name);
+	obj_put(dir);
+	fuse_reply_err(req, -rc);
+}
+
+/* Opens t into a new handle, replying with the error on failure. */
+static int open_target(const struct target *t, int flags, struct handle **out)
+{
+	const struct node_ops *ops;
+	struct handle *h;
+	int rc;
+
+	if (target_is_dir(t))
+		return -EISDIR;
+	ops = t->n ? node_ops_of(t->n) : &node_scratch_ops;
+	if (!ops->open)
+		return -EACCES;
+	h = handle_new(t->o, t->n, flags);
+	if (!h)
+		return -ENOMEM;
+	rc = ops->open(t->o, t->n, h);
+	if (rc < 0) {
+		handle_put(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+static void set_open_flags(const struct target *t, struct fuse_file_info *fi,
+			   struct handle *h)
+{
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	/* A read-only descriptor has nothing to flush: spare close() the
+	 * round trip. */
+	if ((fi->flags & O_ACCMODE) == O_RDONLY)
+		fi->noflush = 1;
+}
+
+static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct fuse_entry_param e;
+	struct target t, child;
+	struct handle *h = NULL;
+	struct obj *dir = NULL, *s = NULL;
+	fuse_ino_t ino;
+	int rc;
+
+	obj_rdlock();
+	rc = decode(parent, &t);
+	if (rc == 0 && !target_is_dir(&t))
+		rc = -ENOTDIR;
+	else if (rc == 0 && lookup_in(&t, name, &child, &ino) == 0)
+		rc = -EEXIST;
+	else if (rc == 0 && (t.n || !t.o->kind->scratch))
+		/* Files of their own only in writable objects' directories;
+		 * a read-only one says so with its mode, to root too. */
+		rc = t.n || t.o == obj_root ? -EPERM : -EACCES;
+	if (rc == 0) {
+		dir = t.o;
+		obj_get(dir);
+	}
+	obj_unlock();
+	if (rc == 0)
+		rc = scratch_create(dir, name, mode, ctx->uid, ctx->gid, &s);
+	obj_put(dir);
+	if (rc == 0) {
+		child.o = s;
+		child.n = NULL;
+		child.slot = NODE_SLOT_SELF;
+		rc = open_target(&child, fi->flags, &h);
+	}
+	if (rc < 0) {
+		obj_put(s);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	obj_rdlock();
+	fill_entry(&child, node_ino(s->serial, NODE_SLOT_SELF), &e);
+	obj_unlock();
+	scratch_looked_up(s);
+	set_open_flags(&child, fi, h);
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		handle_put(h); /* the caller was interrupted */
+		scratch_forget(s, 1);
+	}
+	obj_put(s);
+}
+
+/* rename: the last step of a config tool's write.  Only scratch files
+ * move; moving one onto an attribute writes its content there, and the
+ * scratch file goes only when that write succeeded. */
+static void rename_applied(struct wreq *w, int err)
+{
+	struct dirop *d = (struct dirop *)w;
+
+	if (err == 0) {
+		obj_wrlock();
+		scratch_become_alias(d->scratch, d->dir, d->node);
+		obj_unlock();
+	}
+	fuse_reply_err(d->req, -err);
+	/* Later lookups may as well find the attribute's own inode; the
+	 * kernel then forgets the alias. */
+	if (err == 0)
+		notify_inval_entry(node_ino(d->dir->serial, NODE_SLOT_SELF), d->name);
+	dirop_free(d);
+}
+
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	struct target t, src, dst;
+	struct strbuf content = STRBUF_INIT;
+	const struct node *target = NULL;
+	struct dirop *d = NULL;
+	struct obj *dir = NULL, *s = NULL;
+	fuse_ino_t ino;
+	int rc, exists;
+
+	obj_rdlock();
+	rc = decode(parent, &t);
+	if (rc == 0)
+		rc = lookup_in(&t, name, &src, &ino);
+	if (rc == 0 && (src.n || target_is_dir(&src)))
+		rc = -EPERM; /* the tree's own entries do not move */
+	else if (rc == 0 && newparent != parent)
+		rc = -EXDEV;
+	else if (rc == 0 && (flags & RENAME_EXCHANGE))
+		rc = -EINVAL;
+	if (rc == 0) {
+		exists = lookup_in(&t, newname, &dst, &ino) == 0;
+		if (exists && (flags & RENAME_NOREPLACE))
+			rc = -EEXIST;
+		else if (exists && dst.n && dst.n->type == NODE_COLLECTION)
+			rc = -EISDIR;
+		else if (exists && dst.n && (dst.n->type != NODE_ATTR ||
+					     !dst.n->store))
+			rc = -EACCES;
+		else if (exists && dst.n)
+			target = dst.n;
+	}
+	if (rc == 0) {
+		dir = t.o;
+		obj_get(dir);
+		s = src.o;
+		obj_get(s);
+	}
+	obj_unlock();
+	if (rc == 0 && !target) {
+		rc = scratch_rename(dir, name, newname, flags & RENAME_NOREPLACE);
+	} else if (rc == 0) {
+		d = dirop_new(req, rename_applied);
+		if (!d) {
+			rc = -ENOMEM;
+		} else {
+			d->scratch = s;
+			s = NULL;
+			d->dir = dir;
+			dir = NULL;
+			d->node = (unsigned)(target - d->dir->kind->nodes);
+			snprintf(d->name, sizeof(d->name), "%s", newname);
+			scratch_content(d->scratch, &content);
+			target->store(d->dir, content.buf, content.len, &d->w);
+			strbuf_release(&content);
+			return;
+		}
+	}
+	obj_put(dir);
+	obj_put(s);
+	fuse_reply_err(req, -rc);
+}
+
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = NULL;
+	struct target t;
+	int rc;
+
+	obj_rdlock();
+	rc = decode(ino, &t);
+	if (rc == 0)
+		obj_get(t.o); /* alive past the lock until the handle has it */
+	obj_unlock();
+	if (rc == 0) {
+		rc = open_target(&t, fi->flags, &h);
+		obj_put(t.o);
+	}
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	set_open_flags(&t, fi, h);
+	if (fuse_reply_open(req, fi) != 0)
+		handle_put(h);
+}
+
+static struct handle *handle_of(struct fuse_file_info *fi)
+{
+	return (struct handle *)(uintptr_t)fi->fh;
+}
+
+static const struct node_ops *ops_of_handle(const struct handle *h)
+{
+	return h->node ? node_ops_of(h->node) : &node_scratch_ops;
 }
 
 /*
- * rename: the last step of a config tool's write.  Only scratch files move;
- * moving one onto a writable file writes its content there, and the
- * scratch file is gone only when that write succeeded.
+ * The handle of a request, with a reference for the request's length: the
+ * kernel may complete a read while our reply is still in writev (the
+ * reader then closes, and RELEASE can run on another thread), so the
+ * buffer a reply points into must outlive it.  Operations that finish
+ * later take references of their own.
  */
-static int fs_rename(const char *from, const char *to, unsigned int flags)
+static struct handle *hold(struct fuse_file_info *fi)
 {
-	struct tree_path src, dst_dir;
-	const struct tree_node *target;
-	struct strbuf content = STRBUF_INIT;
-	const char *to_name;
-	int ret;
+	struct handle *h = handle_of(fi);
 
-	ret = tree_resolve(from, &src);
-	if (ret < 0)
-		return ret;
-	ret = tree_resolve_parent(to, &dst_dir, &to_name);
-	if (ret < 0)
-		goto out_src;
-	if (!src.scratch) {
-		ret = -EPERM;
-		goto out;
-	}
-	if (!tree_is_object(dst_dir.node) ||
-	    strcmp(dst_dir.object_dir, src.object_dir) != 0) {
-		ret = -EXDEV;
-		goto out;
-	}
-	if (flags & RENAME_EXCHANGE) {
-		ret = -EINVAL;
-		goto out;
-	}
-	target = tree_child(dst_dir.node, to_name);
-	if (!target) {
-		if (flags & RENAME_NOREPLACE) {
-			struct scratch *existing = scratch_get(dst_dir.object_dir, to_name);
-
-			if (existing) {
-				scratch_put(existing);
-				ret = -EEXIST;
-				goto out;
-			}
-		}
-		ret = scratch_rename(src.object_dir, strrchr(from, '/') + 1, to_name);
-		goto out;
-	}
-	if (flags & RENAME_NOREPLACE) {
-		ret = -EEXIST;
-		goto out;
-	}
-	if (tree_is_dir(target)) {
-		ret = -EISDIR;
-		goto out;
-	}
-	if (!target->write) {
-		ret = -EACCES;
-		goto out;
-	}
-	scratch_content(src.scratch, &content);
-	ret = apply_write(to, target, dst_dir.object, content.buf, content.len);
-	if (ret == 0)
-		scratch_unlink(src.object_dir, strrchr(from, '/') + 1);
-out:
-	strbuf_release(&content);
-	tree_path_release(&dst_dir);
-out_src:
-	tree_path_release(&src);
-	return ret;
+	handle_get(h);
+	return h;
 }
 
-/* chmod/chown/utimens: the kernel has already checked that the caller may
- * (default_permissions).  Scratch files keep what they are given; the
- * modes of tree files are part of the API and do not change, but tools
- * that set them must not fail.  chown of an object directory hands the
- * object to its new owner. */
-static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	struct tree_path p;
-	int ret = tree_resolve(path, &p);
-
-	if (ret < 0)
-		return ret;
-	if (p.scratch)
-		scratch_chmod(p.scratch, mode);
-	tree_path_release(&p);
-	return 0;
-}
-
-static int fs_chown(const char *path, uid_t uid, gid_t gid,
+static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	struct rpc_error e = { 0 };
-	struct tree_path p;
-	int ret = tree_resolve(path, &p);
+	struct handle *h = hold(fi);
+	const struct node_ops *ops = ops_of_handle(h);
 
-	if (ret < 0)
-		return ret;
-	if (p.scratch)
-		scratch_chown(p.scratch, uid, gid);
-	else if (tree_is_object(p.node) && p.node->set_owner &&
-		 (ret = p.node->set_owner(p.object, uid, gid, &e)) < 0)
-		refused("chown", path, &e);
-	tree_path_release(&p);
-	return ret;
+	if (!ops->read || (h->flags & O_ACCMODE) == O_WRONLY)
+		fuse_reply_err(req, EBADF);
+	else if (h->obj->dead && h->node)
+		fuse_reply_err(req, ESTALE); /* its object is gone */
+	else
+		ops->read(req, h, size, off);
+	handle_put(h);
 }
 
-static int fs_utimens(const char *path, const struct timespec ts[2],
-		      struct fuse_file_info *fi)
+static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct tree_path p;
-	int ret = tree_resolve(path, &p);
+	struct handle *h = hold(fi);
+	const struct node_ops *ops = ops_of_handle(h);
 
-	if (ret < 0)
-		return ret;
-	if (p.scratch)
-		scratch_touch(p.scratch, ts);
-	tree_path_release(&p);
+	if (!ops->write || (h->flags & O_ACCMODE) == O_RDONLY)
+		fuse_reply_err(req, EBADF);
+	else if (h->obj->dead && h->node)
+		fuse_reply_err(req, ESTALE); /* its object is gone */
+	else
+		ops->write(req, h, buf, size, off);
+	handle_put(h);
+}
+
+static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = hold(fi);
+	const struct node_ops *ops = ops_of_handle(h);
+
+	if (!ops->flush)
+		fuse_reply_err(req, 0);
+	else if (h->obj->dead && h->node && h->dirty)
+		fuse_reply_err(req, ESTALE);
+	else
+		ops->flush(req, h);
+	handle_put(h);
+}
+
+/* fsync applies what a write left pending, as close does. */
+static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	fs_flush(req, ino, fi);
+}
+
+static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = handle_of(fi);
+	const struct node_ops *ops = ops_of_handle(h);
+
+	if (ops->release)
+		ops->release(h);
+	handle_put(h);
+	fuse_reply_err(req, 0);
+}
+
+static void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	struct handle *h = hold(fi);
+	const struct node_ops *ops = ops_of_handle(h);
+
+	if (ops->poll) {
+		ops->poll(req, h, ph);
+		handle_put(h);
+		return;
+	}
+	handle_put(h);
+	/* Never ENOSYS: the kernel would stop asking for good.  A file that
+	 * does not change on its own is always ready. */
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	fuse_reply_poll(req, POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+}
+
+static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct target t;
+	int rc;
+
+	obj_rdlock();
+	rc = decode(ino, &t);
+	if (rc == 0 && (!t.n || t.n->type != NODE_SYMLINK))
+		rc = -EINVAL;
+	if (rc == 0)
+		t.n->show(t.o, &sb);
+	obj_unlock();
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, sb.buf);
+	strbuf_release(&sb);
+}
+
+/* setattr completes through a dirop; the reply is the new attributes. */
+static void setattr_done(struct wreq *w, int err)
+{
+	struct dirop *d = (struct dirop *)w;
+	struct target t;
+	struct stat st;
+	double timeout = 0;
+
+	if (err == 0) {
+		obj_rdlock();
+		if (d->handle)
+			t = handle_target(d->handle, d->ino);
+		else
+			err = decode_any(d->ino, &t, true);
+		if (err == 0)
+			timeout = fill_attr(&t, d->ino, &st);
+		obj_unlock();
+	}
+	if (err < 0)
+		fuse_reply_err(d->req, -err);
+	else
+		fuse_reply_attr(d->req, &st, timeout);
+	dirop_free(d);
+}
+
+/*
+ * setattr: the kernel has checked that the caller may (default_permissions).
+ * Scratch files keep what they are given.  A size goes to the node's
+ * truncate.  chown of an object directory hands the object to its new
+ * owner.  The modes and times of the tree's own entries are part of the
+ * API and do not change, but tools that set them must not fail.
+ */
+static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	struct handle *h = fi ? handle_of(fi) : NULL;
+	struct dirop *d;
+	struct target t;
+	struct obj *o = NULL;
+	int rc = 0;
+
+	d = dirop_new(req, setattr_done);
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	d->ino = ino;
+	if (h) {
+		d->handle = h;
+		handle_get(h);
+	}
+	/* fchmod and fchown come without the descriptor: an unlinked scratch
+	 * file is found by its inode as long as it is open. */
+	obj_rdlock();
+	if (h)
+		t = handle_target(h, ino);
+	else
+		rc = decode_any(ino, &t, true);
+	if (rc == 0 && t.o->dead && (t.n || is_dir_kind(t.o->kind)))
+		rc = -ENOENT;
+	if (rc == 0 && !obj_tryget(t.o))
+		rc = -ENOENT;
+	if (rc == 0)
+		o = t.o;
+	obj_unlock();
+	if (rc < 0) {
+		setattr_done(&d->w, rc);
+		return;
+	}
+	if (!t.n && !is_dir_kind(o->kind)) {
+		rc = scratch_setattr(o, attr, to_set);
+		setattr_done(&d->w, rc);
+	} else if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (target_is_dir(&t))
+			setattr_done(&d->w, -EISDIR);
+		else if (!node_ops_of(t.n)->truncate)
+			setattr_done(&d->w, -EACCES);
+		else
+			node_ops_of(t.n)->truncate(o, t.n, h, attr->st_size, &d->w);
+	} else if ((to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) && !t.n &&
+		   o->kind->set_owner) {
+		o->kind->set_owner(o, to_set & FUSE_SET_ATTR_UID ? attr->st_uid : o->uid,
+				   to_set & FUSE_SET_ATTR_GID ? attr->st_gid : o->gid,
+				   &d->w);
+	} else {
+		setattr_done(&d->w, 0);
+	}
+	obj_put(o);
+}
+
+/* --- directories --- */
+
+/* Snapshots t's entries into h (taken under the read lock). */
+static int snapshot_dir(const struct target *t, struct handle *h)
+{
+	const struct coll *c;
+	const struct obj *o;
+	size_t n = 0, i;
+
+	if (t->n)
+		c = t->o->colls[t->n - t->o->kind->nodes];
+	else
+		c = t->o->scratch;
+	n = (c ? c->count : 0) + (t->n ? 0 : t->o->kind->nnodes);
+	h->ents = calloc(n ? n : 1, sizeof(*h->ents));
+	if (!h->ents)
+		return -ENOMEM;
+	if (!t->n) {
+		for (i = 0; i < t->o->kind->nnodes; i++) {
+			const struct node *nd = &t->o->kind->nodes[i];
+
+			h->ents[h->nents].ino = node_ino(t->o->serial, NODE_SLOT_FIRST + i);
+			h->ents[h->nents].type = nd->type == NODE_COLLECTION ? S_IFDIR :
+						 nd->type == NODE_SYMLINK ? S_IFLNK : S_IFREG;
+			h->nents++;
+		}
+	}
+	for (o = c ? c->head : NULL; o; o = o->next) {
+		h->ents[h->nents].ino = node_ino(o->serial, NODE_SLOT_SELF);
+		h->ents[h->nents].type = o->kind->mode & S_IFMT;
+		h->nents++;
+	}
 	return 0;
 }
 
-static int fs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	return 0; /* every change is durable when its write returns */
+	struct handle *h = NULL;
+	struct target t;
+	int rc;
+
+	obj_rdlock();
+	rc = decode(ino, &t);
+	if (rc == 0 && !target_is_dir(&t))
+		rc = -ENOTDIR;
+	if (rc == 0 && !(h = handle_new(t.o, t.n, fi->flags)))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = snapshot_dir(&t, h);
+	obj_unlock();
+	if (rc < 0) {
+		handle_put(h);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)h;
+	if (fuse_reply_open(req, fi) != 0)
+		handle_put(h);
 }
 
-static int fs_statfs(const char *path, struct statvfs *sv)
+/* readdir and readdirplus: offset 0 and 1 are "." and "..", 2 + i the
+ * snapshot's entry i.  With plus, each entry carries its attributes, so
+ * `ls -l` needs no lookup per entry; an entry whose object went since
+ * opendir is skipped. */
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi, bool plus)
 {
-	memset(sv, 0, sizeof(*sv));
-	sv->f_bsize = 4096;
-	sv->f_frsize = 4096;
-	sv->f_namemax = NAME_MAX;
-	return 0;
+	struct handle *h = handle_of(fi);
+	struct fuse_entry_param e;
+	struct target t;
+	char *buf = malloc(size);
+	size_t used = 0, len;
+	off_t i;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	obj_rdlock();
+	for (i = off; i < (off_t)h->nents + 2; i++) {
+		const char *name = i == 0 ? "." : "..";
+
+		memset(&e, 0, sizeof(e));
+		if (i < 2) {
+			e.attr.st_ino = i == 0 ? ino : FUSE_ROOT_ID;
+			e.attr.st_mode = S_IFDIR;
+		} else {
+			/* Gone since opendir: skipped. */
+			if (decode(h->ents[i - 2].ino, &t) < 0)
+				continue;
+			name = t.n ? t.n->name : t.o->name;
+			if (plus) {
+				fill_entry(&t, h->ents[i - 2].ino, &e);
+			} else {
+				e.attr.st_ino = h->ents[i - 2].ino;
+				e.attr.st_mode = h->ents[i - 2].type;
+			}
+		}
+		if (plus)
+			len = fuse_add_direntry_plus(req, buf + used, size - used,
+						     name, &e, i + 1);
+		else
+			len = fuse_add_direntry(req, buf + used, size - used, name,
+						&e.attr, i + 1);
+		if (len > size - used)
+			break;
+		used += len;
+		/* A readdirplus entry is a lookup to the kernel. */
+		if (plus && i >= 2 && is_scratch(&t))
+			scratch_looked_up(t.o);
+	}
+	/* The kernel now caches what it was given. */
+	if (plus && !h->node)
+		h->obj->looked_up = true;
+	obj_unlock();
+	fuse_reply_buf(req, buf, used);
+	free(buf);
 }
 
-const struct fuse_operations fs_operations = {
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	readdir_common(req, ino, size, off, fi, false);
+}
+
+static void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	readdir_common(req, ino, size, off, fi, true);
+}
+
+static void fs_releasedir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	handle_put(handle_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Attributes with every entry of a listing, always. */
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	/* `echo x > f` arrives as one open(O_TRUNC), not open + truncate. */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Content is never cached, and nothing here is a page to write
+	 * back. */
+	conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_AUTO_INVAL_DATA);
+}
+
+/* The session ends: the kernel has forgotten every inode, without the
+ * FORGETs it would otherwise send. */
+static void fs_destroy(void *userdata)
+{
+	scratch_forget_all();
+}
+
+const struct fuse_lowlevel_ops fs_ops = {
 	.init = fs_init,
 	.destroy = fs_destroy,
+	.lookup = fs_lookup,
+	.forget = fs_forget,
+	.forget_multi = fs_forget_multi,
 	.getattr = fs_getattr,
-	.readdir = fs_readdir,
+	.setattr = fs_setattr,
+	.readlink = fs_readlink,
 	.mkdir = fs_mkdir,
 	.rmdir = fs_rmdir,
-	.open = fs_open,
-	.create = fs_create,
-	.read = fs_read,
-	.write = fs_write,
-	.release = fs_release,
-	.truncate = fs_truncate,
 	.unlink = fs_unlink,
 	.rename = fs_rename,
-	.chmod = fs_chmod,
-	.chown = fs_chown,
-	.utimens = fs_utimens,
+	.create = fs_create,
+	.open = fs_open,
+	.read = fs_read,
+	.write = fs_write,
+	.flush = fs_flush,
+	.release = fs_release,
 	.fsync = fs_fsync,
+	.opendir = fs_opendir,
+	.readdir = fs_readdir,
+	.readdirplus = fs_readdirplus,
+	.releasedir = fs_releasedir,
 	.statfs = fs_statfs,
+	.poll = fs_poll,
 };
+
+int fs_serve(struct fuse_args *args, int (*started)(void),
+	     void (*stopping)(void))
+{
+	struct fuse_cmdline_opts opts = { 0 };
+	struct fuse_loop_config *loop = NULL;
+	struct fuse_session *se = NULL;
+	sigset_t stop, old;
+	int rc, status = 1;
+
+	if (fuse_parse_cmdline(args, &opts) != 0)
+		return 2;
+	if (!opts.mountpoint) {
+		fprintf(stderr, "no mountpoint (see --help)\n");
+		status = 2;
+		goto out;
+	}
+	se = fuse_session_new(args, &fs_ops, sizeof(fs_ops), NULL);
+	if (!se)
+		goto out;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_destroy;
+	if (fuse_session_mount(se, opts.mountpoint) != 0)
+		goto out_signals;
+	if (fuse_daemonize(opts.foreground) != 0)
+		goto out_unmount;
+	/* The threads started now never see SIGINT, SIGTERM or SIGHUP, so
+	 * that the kernel hands them to a FUSE thread, whose read of
+	 * /dev/fuse they interrupt: that is how libfuse's handlers end the
+	 * loop. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	rc = notify_start(se);
+	if (rc < 0)
+		log_error("cannot start the notifier: %s", strerror(-rc));
+	else
+		rc = started();
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0)
+		goto out_unmount;
+	log_info("serving %s", opts.mountpoint);
+	loop = fuse_loop_cfg_create();
+	if (!loop)
+		goto out_unmount;
+	fuse_loop_cfg_set_clone_fd(loop, (unsigned int)opts.clone_fd);
+	/* UINT_MAX means "not given": keep the loop's default rather than
+	 * pass it on (libfuse 3.14.0 logs an error for it). */
+	if (opts.max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(loop, opts.max_idle_threads);
+	fuse_loop_cfg_set_max_threads(loop, opts.max_threads);
+	rc = opts.singlethread ? fuse_session_loop(se) :
+				 fuse_session_loop_mt(se, loop);
+	status = rc == 0 ? 0 : 1;
+	fuse_loop_cfg_destroy(loop);
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_destroy:
+	/* Replies still in flight go into a session that is unmounted:
+	 * harmless.  The session itself goes last. */
+	stopping();
+	notify_stop();
+	fuse_session_destroy(se);
+out:
+	free(opts.mountpoint);
+	return status;
+}

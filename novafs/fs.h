@@ -1,19 +1,22 @@
 /*
- * fs.h - the FUSE operations of the novafs mount.
+ * fs.h - the FUSE low-level operations of the mount (see fs.c).
  */
 #ifndef NOVAFS_FS_H
 #define NOVAFS_FS_H
 
-#include <fuse.h>
-#include <stdbool.h>
+#include <fuse_lowlevel.h>
 
-struct store;
+extern const struct fuse_lowlevel_ops fs_ops;
 
-struct fs_config {
-	struct store *store;
-	bool failed; /* set when the mount had to stop at startup */
-};
-
-extern const struct fuse_operations fs_operations;
+/*
+ * Mounts the tree with the FUSE arguments args (options and the
+ * mountpoint), daemonizes unless -f, starts the notifier, calls started()
+ * (which starts the daemon's own threads: a fork keeps none, so they
+ * cannot start before), serves until unmounted or signalled, then calls
+ * stopping() and stops the notifier.  Returns the exit status: 0, 1, or
+ * 2 for bad arguments.
+ */
+int fs_serve(struct fuse_args *args, int (*started)(void),
+	     void (*stopping)(void));
 
 #endif

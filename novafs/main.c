@@ -1,12 +1,13 @@
 /*
  * novafs - the FUSE daemon: the API, request validation and the state store.
  *
- * usage: novafs [FUSE options] [--db PATH] [--amqp URL] [--exchange NAME]
- *               [--rpc-timeout MS] [--verbose] MOUNTPOINT
+ * usage: novafs [OPTION]... [FUSE OPTION]... MOUNTPOINT
  *
- * Startup order matters: the store opens first (a bad --db fails before
- * anything is mounted), then the broker is checked once (a wrong --amqp is
- * one line naming the URL and exit status 1), then the tree is mounted.
+ * Start-up order matters: the database is opened and loaded first (a bad
+ * --db fails before anything is mounted), then the broker is connected (a
+ * wrong --amqp, or credentials it refuses, is one line and exit status
+ * 1), then the tree is mounted, and only after fuse_daemonize (a fork
+ * keeps no threads) do the committer, notifier and bus threads start.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,206 +19,126 @@
 
 #include <fuse_lowlevel.h>
 
-#include "api.h"
-#include "bus.h"
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "rpc/bus.h"
+#include "conductor.h"
+#include "events.h"
+#include "flavor.h"
 #include "fs.h"
-#include "log.h"
-#include "rpc.h"
+#include "instance.h"
+#include "kinds.h"
+#include "obj.h"
 #include "store.h"
-#include "tree.h"
 
 #define DEFAULT_DB_DIR "/var/lib/novafs"
 #define DEFAULT_DB DEFAULT_DB_DIR "/novafs.db"
 
-struct options {
+struct novafs_config {
 	char *db;
-	char *amqp;
-	char *exchange;
-	int rpc_timeout_ms;
-	int verbose;
-	int help;
+	struct conductor_config cd;
 };
 
-#define OPT(t, p) { t, offsetof(struct options, p), 1 }
-static const struct fuse_opt option_spec[] = {
-	OPT("--db=%s", db),
-	OPT("--amqp=%s", amqp),
-	OPT("--exchange=%s", exchange),
-	OPT("--rpc-timeout=%d", rpc_timeout_ms),
-	OPT("--verbose", verbose),
-	OPT("-v", verbose),
-	OPT("--help", help),
-	OPT("-h", help),
-	FUSE_OPT_END
+static const struct opt novafs_options[] = {
+	{ "novafs", "db", "--db", OPT_STR, offsetof(struct novafs_config, db),
+	  DEFAULT_DB, 0, 0, NULL, "PATH", "the state database", NULL },
+	{ "DEFAULT", "service_down_time", "--service-down-time", OPT_INT,
+	  offsetof(struct novafs_config, cd.service_down_time_s), "60", 1, 86400,
+	  NULL, "SECONDS",
+	  "a service that has not sent a heartbeat for this long is down", NULL },
+	OPT_END
 };
 
-/* fuse_opt wants "--db=PATH"; people type "--db PATH".  Joins the two. */
-static int join_option_values(struct fuse_args *args)
+static struct novafs_config cfg;
+static const struct opt *const tables[] = { novafs_options, rpc_bus_options, NULL };
+static void *const bases[] = { &cfg, &cfg.cd.bus, NULL };
+static const struct opts_spec spec = {
+	"novafs", "Serves an IaaS controller as a file system.",
+	"[FUSE OPTION]... MOUNTPOINT", "/etc/novafs/novafs.conf", tables, bases,
+};
+
+/* After the mount and fuse_daemonize: the threads, then what needs them. */
+static int started(void)
 {
-	static const char *const with_value[] = {
-		"--db", "--amqp", "--exchange", "--rpc-timeout", NULL
-	};
-	struct fuse_args out = FUSE_ARGS_INIT(0, NULL);
-	int i, j, ret = 0;
+	int rc;
 
-	for (i = 0; i < args->argc && ret == 0; i++) {
-		const char *a = args->argv[i];
-
-		for (j = 0; with_value[j]; j++)
-			if (strcmp(a, with_value[j]) == 0 && i + 1 < args->argc)
-				break;
-		if (with_value[j]) {
-			char *joined = NULL;
-
-			if (asprintf(&joined, "%s=%s", a, args->argv[++i]) < 0)
-				return -ENOMEM;
-			ret = fuse_opt_add_arg(&out, joined);
-			free(joined);
-		} else {
-			ret = fuse_opt_add_arg(&out, a);
-		}
+	if ((rc = store_start()) < 0 || (rc = conductor_run()) < 0) {
+		log_error("cannot start: %s", strerror(-rc));
+		return rc;
 	}
-	fuse_opt_free_args(args);
-	*args = out;
-	return ret;
+	if ((rc = flavor_seed()) < 0) {
+		log_error("cannot create the standard flavors: %s", strerror(-rc));
+		return rc;
+	}
+	rc = instance_recover();
+	if (rc > 0)
+		log_warn("%d instance(s) had a task interrupted by a crash; see their fault", rc);
+	return 0;
 }
 
-/*
- * Mounts and serves until unmounted or signalled: fuse_main() spelled out,
- * because libfuse 3.14.0's fuse_main() passes an unset idle-thread limit
- * on to its loop and logs an error about it on every start.
- */
-static int serve(struct fuse_args *args, struct fs_config *fc)
+/* After the loop: nothing more may reply to FUSE from these threads. */
+static void stopping(void)
 {
-	struct fuse_cmdline_opts opts = { 0 };
-	struct fuse_loop_config *loop;
-	struct fuse_session *se;
-	struct fuse *fuse = NULL;
-	int ret = 1;
-
-	if (fuse_parse_cmdline(args, &opts) != 0)
-		return 1;
-	if (!opts.mountpoint) {
-		fprintf(stderr, "novafs: no mountpoint (see --help)\n");
-		goto out;
-	}
-	fuse = fuse_new(args, &fs_operations, sizeof(fs_operations), fc);
-	if (!fuse)
-		goto out;
-	if (fuse_mount(fuse, opts.mountpoint) != 0)
-		goto out_destroy;
-	se = fuse_get_session(fuse);
-	if (fuse_daemonize(opts.foreground) != 0 ||
-	    fuse_set_signal_handlers(se) != 0)
-		goto out_unmount;
-	if (opts.singlethread) {
-		ret = fuse_loop(fuse);
-	} else {
-		loop = fuse_loop_cfg_create();
-		if (!loop)
-			goto out_signals;
-		fuse_loop_cfg_set_clone_fd(loop, (unsigned int)opts.clone_fd);
-		/* UINT_MAX means "not given": keep the loop's default
-		 * rather than pass it on (3.14.0 logs an error for it). */
-		if (opts.max_idle_threads != UINT_MAX)
-			fuse_loop_cfg_set_idle_threads(loop, opts.max_idle_threads);
-		fuse_loop_cfg_set_max_threads(loop, opts.max_threads);
-		ret = fuse_loop_mt(fuse, loop);
-		fuse_loop_cfg_destroy(loop);
-	}
-	ret = ret == 0 ? 0 : 1;
-out_signals:
-	fuse_remove_signal_handlers(se);
-out_unmount:
-	fuse_unmount(fuse);
-out_destroy:
-	fuse_destroy(fuse);
-out:
-	free(opts.mountpoint);
-	return ret;
-}
-
-static void usage(const char *prog)
-{
-	printf("usage: %s [options] MOUNTPOINT\n\n"
-	       "novafs serves an IaaS controller as a filesystem.\n\n"
-	       "  --db PATH          state database (default " DEFAULT_DB ")\n"
-	       "  --amqp URL         RabbitMQ (default $AMQP_URL or %s)\n"
-	       "  --exchange NAME    topic exchange (default %s)\n"
-	       "  --rpc-timeout MS   how long a call waits for its reply (default 10000)\n"
-	       "  -v, --verbose      log debug messages\n"
-	       "  -f                 stay in the foreground\n"
-	       "  -h, --help         this help, then FUSE's options\n\n",
-	       prog, RPC_DEFAULT_URL, RPC_DEFAULT_EXCHANGE);
+	conductor_stop();
+	store_close();
 }
 
 int main(int argc, char **argv)
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	/* String options start NULL: fuse_opt_parse() frees a previous value,
-	 * so defaults are applied after it and the values freed at the end. */
-	struct options opt = { .rpc_timeout_ms = 10000 };
-	const char *db, *amqp, *exchange;
-	struct fs_config fc = { 0 };
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct rpc_error e = { 0 };
+	struct daemon d;
 	const char *why = NULL;
-	int ret, status = 1;
+	int i, rc, status = 1;
 
-	if (join_option_values(&args) < 0 ||
-	    fuse_opt_parse(&args, &opt, option_spec, NULL) < 0)
-		return 1;
-	if (opt.help) {
-		usage(argv[0]);
-		printf("FUSE options:\n");
-		fuse_cmdline_help();
-		fuse_lib_help(&args);
-		status = 0;
-		goto out;
+	status = daemon_start(&d, &spec, NULL, &argc, argv,
+			      DAEMON_OWN_SIGNALS | DAEMON_KEEP_UNKNOWN);
+	if (status >= 0) {
+		if (status == 0) {
+			printf("\nFUSE options:\n");
+			fuse_cmdline_help();
+			fuse_lowlevel_help();
+		}
+		return status;
 	}
-	db = opt.db ? opt.db : DEFAULT_DB;
-	if (!opt.db && mkdir(DEFAULT_DB_DIR, 0700) < 0 && errno != EEXIST) {
+	status = 1;
+	/* What opts_load left is FUSE's; fuse_opt wants its own copy. */
+	for (i = 0; i < argc; i++)
+		if (fuse_opt_add_arg(&args, argv[i]) < 0)
+			goto out;
+	if (strcmp(cfg.db, DEFAULT_DB) == 0 && mkdir(DEFAULT_DB_DIR, 0700) < 0 &&
+	    errno != EEXIST) {
 		fprintf(stderr, "novafs: cannot create %s: %s\n", DEFAULT_DB_DIR,
 			strerror(errno));
 		goto out;
 	}
-	amqp = opt.amqp ? opt.amqp : getenv("AMQP_URL");
-	if (!amqp)
-		amqp = RPC_DEFAULT_URL;
-	exchange = opt.exchange ? opt.exchange : RPC_DEFAULT_EXCHANGE;
-	if (opt.rpc_timeout_ms <= 0) {
-		fprintf(stderr, "novafs: --rpc-timeout must be a positive number of milliseconds\n");
+	if ((rc = obj_init(novafs_kinds)) < 0 || (rc = events_init()) < 0) {
+		fprintf(stderr, "novafs: %s\n", strerror(-rc));
 		goto out;
 	}
-	log_setup("novafs", opt.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-
-	ret = store_open(db, &fc.store, &why);
-	if (ret < 0) {
-		fprintf(stderr, "novafs: cannot open database %s: %s\n", db,
-			why ? why : strerror(-ret));
+	rc = store_open(cfg.db, novafs_kinds, &why);
+	if (rc < 0) {
+		fprintf(stderr, "novafs: cannot open database %s: %s\n", cfg.db,
+			why ? why : strerror(-rc));
 		goto out;
 	}
-	ret = store_reset_interrupted(fc.store);
-	if (ret > 0)
-		log_warn("%d instance(s) had a task interrupted by a crash; see their fault", ret);
-	ret = bus_init(amqp, exchange, opt.rpc_timeout_ms, &e);
-	if (ret < 0) {
+	rc = conductor_start(d.loop, &cfg.cd, &e);
+	if (rc < 0) {
 		fprintf(stderr, "novafs: %s\n", e.message);
-		goto out;
+		goto out_store;
 	}
-	api_init(fc.store);
-	tree_init(fc.store);
 	/* Every user may use the tree; the kernel checks modes and owners. */
 	if (fuse_opt_add_arg(&args, "-oallow_other,default_permissions,fsname=novafs,subtype=novafs") < 0)
-		goto out;
-	status = serve(&args, &fc);
-	if (fc.failed)
-		status = 1;
-	bus_shutdown();
+		goto out_conductor;
+	status = fs_serve(&args, started, stopping);
+out_conductor:
+	conductor_stop();
+out_store:
+	store_close();
 out:
-	store_close(fc.store);
 	fuse_opt_free_args(&args);
-	free(opt.db);
-	free(opt.amqp);
-	free(opt.exchange);
-	return status;
+	events_shutdown();
+	obj_shutdown();
+	return daemon_finish(&d, &spec, NULL, status);
 }

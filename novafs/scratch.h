@@ -1,59 +1,69 @@
 /*
  * scratch.h - temporary files inside object directories.
  *
- * Config management tools never write a file in place: Ansible, Puppet and
- * most editors write a temporary file beside the target, chmod, chown and
- * fsync it, then rename() it over the target.  novafs lets them: any name in
- * an object directory that is not one of its attribute files is a scratch
- * file, held in memory, and renaming it onto an attribute file is a write
- * of its whole content to that file (tree.c does that part).
+ * Config management tools never write a file in place: Ansible, Puppet
+ * and most editors write a temporary file beside the target, chmod, chown
+ * and fsync it, then rename() it over the target.  novafs lets them: a
+ * name in an object directory that is not one of its entries is a scratch
+ * file, held in memory, and renaming one onto an attribute is a write of
+ * its whole content there (fs.c does that part).
  *
- * Scratch files are not durable (a temporary file that outlives a crash
- * is garbage anyway) and are bounded in size and number per directory.
- * They are reference-counted: an open file keeps its scratch alive after an
- * unlink, as on any filesystem.
+ * Scratch files are objects of their own kind, not persisted (a temporary
+ * file that outlives a crash is garbage anyway), bounded in size and in
+ * number per directory.  An open file keeps its scratch object alive after
+ * an unlink, as on any file system, and so does the kernel while it
+ * remembers the inode (FUSE lookup counts: scratch_looked_up/forget).
+ *
+ * After a successful rename over an attribute, the kernel's dentry of
+ * that attribute points at the scratch file's inode (that is what rename
+ * means to the VFS).  So the scratch object becomes an alias: its inode
+ * stands for the attribute from then on, until the kernel forgets it.
  */
 #ifndef NOVAFS_SCRATCH_H
 #define NOVAFS_SCRATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "strbuf.h"
+#include "common/strbuf.h"
+
+struct obj;
 
 #define SCRATCH_MAX_SIZE (1 << 20)
 #define SCRATCH_MAX_PER_DIR 64
 
-struct scratch;
+extern const struct kind scratch_kind;
 
-/* Finds dir/name and takes a reference, or returns NULL. */
-struct scratch *scratch_get(const char *dir, const char *name);
-/* Creates dir/name (taking a reference): -EEXIST if it exists, -ENOSPC
- * when dir already holds SCRATCH_MAX_PER_DIR files. */
-int scratch_create(const char *dir, const char *name, mode_t mode, uid_t uid,
-		   gid_t gid, struct scratch **out);
-void scratch_put(struct scratch *s);
+/* Creates dir/name; *out gets a reference.  -EEXIST, -ENOSPC (the
+ * directory holds SCRATCH_MAX_PER_DIR already), -ENOMEM. */
+int scratch_create(struct obj *dir, const char *name, mode_t mode, uid_t uid,
+		   gid_t gid, struct obj **out);
+/* Removes dir/name (open files keep it).  -ENOENT. */
+int scratch_unlink(struct obj *dir, const char *name);
+/* Moves dir/from to dir/to, replacing a scratch file named to; with
+ * noreplace, -EEXIST if to exists.  -ENOENT. */
+int scratch_rename(struct obj *dir, const char *from, const char *to,
+		   bool noreplace);
+/* Appends the content to out. */
+void scratch_content(struct obj *s, struct strbuf *out);
+/* Fills st (type, mode, owner, size, times). */
+void scratch_stat(struct obj *s, struct stat *st);
+/* setattr: the FUSE_SET_ATTR_* bits of to_set, from attr. */
+int scratch_setattr(struct obj *s, const struct stat *attr, int to_set);
 
-/* Removes dir/name from its directory (open references stay valid). */
-int scratch_unlink(const char *dir, const char *name);
-/* Moves dir/from to dir/to, replacing a scratch file named to. */
-int scratch_rename(const char *dir, const char *from, const char *to);
-/* Drops every scratch file in dir (the object is gone). */
-void scratch_remove_dir(const char *dir);
-/* Calls fn for each scratch name in dir. */
-void scratch_list(const char *dir, void (*fn)(void *ctx, const char *name),
-		  void *ctx);
-
-/* Data and metadata, under the scratch file's own lock. */
-ssize_t scratch_read(struct scratch *s, char *buf, size_t size, off_t off);
-ssize_t scratch_write(struct scratch *s, const char *buf, size_t size, off_t off);
-int scratch_truncate(struct scratch *s, off_t size);
-/* Copies the whole content into out. */
-void scratch_content(struct scratch *s, struct strbuf *out);
-void scratch_stat(struct scratch *s, struct stat *st);
-void scratch_chmod(struct scratch *s, mode_t mode);
-void scratch_chown(struct scratch *s, uid_t uid, gid_t gid);
-void scratch_touch(struct scratch *s, const struct timespec ts[2]);
+/* The kernel learnt s's inode (a lookup, create or readdirplus entry it
+ * was sent), or forgot it n times. */
+void scratch_looked_up(struct obj *s);
+void scratch_forget(struct obj *s, uint64_t n);
+/* At unmount the kernel forgets everything without saying so. */
+void scratch_forget_all(void);
+/* s was renamed over node of dir: it leaves its directory, and its inode
+ * names (dir, node) from now on.  Under the write lock. */
+void scratch_become_alias(struct obj *s, struct obj *dir, unsigned node);
+/* When s is such an alias: true, with what it stands for. */
+bool scratch_alias(const struct obj *s, struct obj **dir, unsigned *node);
 
 #endif

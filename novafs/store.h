@@ -1,18 +1,25 @@
 /*
- * store.h - the novafs state store: every object novafs knows, in SQLite.
+ * store.h - SQLite as the durable log of the objects in memory (obj.h),
+ * and the one thread that changes them.
  *
- * The FUSE daemon is the only process that opens the database (compute
- * hosts and the scheduler report back by cast).  The database runs in WAL
- * mode with synchronous=FULL, so a change is durable when its function
- * returns: a SIGKILL loses nothing that a caller was told succeeded, and
- * each change is one statement or one transaction, so nothing is ever half
- * written.
+ * Every change is an op: a small request (create this instance, set that
+ * flavor, apply this report) submitted from any thread.  One committer
+ * thread takes the ops that are waiting, runs each against the committed
+ * state (validating, then staging its changes, which it writes to SQLite
+ * at once inside one transaction), commits the transaction (one fsync for
+ * the whole batch: group commit), publishes the staged changes to memory
+ * under the write lock, and only then tells each op how it went.  So:
+ *   - a change is durable before anyone can see it, and before the system
+ *     call that asked for it returns;
+ *   - ops never race: they run one at a time, each seeing everything
+ *     committed before it (a compare-and-set is a plain comparison);
+ *   - many parallel writers cost about one fsync per batch, not one each.
+ * Two ops that touch the same object never share a batch: the second is
+ * deferred to the next, so it sees the first's effect (txn_touch).
  *
- * Records are copied out into fixed-size structs, so callers own what they
- * read and never hold a pointer into the store.  One store is shared by
- * every FUSE thread: SQLite's serialized mode makes each call atomic, and
- * changes that depend on what a caller saw are compare-and-set updates
- * (struct instance_patch's expected_* fields), never read-modify-write.
+ * Each kind's fields are the columns of its table; the store makes the
+ * table from them (adding columns a newer kind declares), loads it at
+ * start and writes changed objects back, so a new kind needs no code here.
  */
 #ifndef NOVAFS_STORE_H
 #define NOVAFS_STORE_H
@@ -22,93 +29,89 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define NAME_MAX_LEN 63 /* object names: [A-Za-z0-9._-]{1,63} */
-#define ATTR_MAX_LEN 4096 /* the bytes a desired-state file keeps */
+struct coll;
+struct kind;
+struct obj;
+struct strbuf;
+struct txn;
 
-struct instance {
-	char uuid[37];
-	char name[NAME_MAX_LEN + 1];
-	uid_t uid;
-	gid_t gid;
-	/* Desired state, exactly as written (echo's newline included). */
-	char flavor_raw[ATTR_MAX_LEN];
-	size_t flavor_raw_len;
-	char flavor[NAME_MAX_LEN + 1]; /* the parsed flavor name, "" if unset */
-	/* Observed state.  "" means none for task_state, host and fault. */
-	char vm_state[16];
-	char task_state[24];
-	char power_state[16];
-	char host[256];
-	char fault[1024];
-	bool launched;                 /* has been started at least once */
-	int64_t created_at, updated_at; /* nanoseconds since the epoch */
-};
-
-struct flavor {
-	char name[NAME_MAX_LEN + 1];
-	int vcpus;
-	int memory_mb;
-	int disk_gb;
-};
+/* Opens (creating if needed) the database at path, creates or extends the
+ * kinds' tables and loads every object into memory (obj.h).  Returns 0 or
+ * -errno; *why names SQLite's complaint. */
+int store_open(const char *path, const struct kind *const *kinds,
+	       const char **why);
+/* Starts the committer thread (after fuse_daemonize: a fork keeps no
+ * thread); ops submitted before wait for it.  0 or -errno. */
+int store_start(void);
+/* Finishes the ops already submitted, stops the committer, closes. */
+void store_close(void);
 
 /*
- * A change to one instance.  NULL pointers leave a column as it is; ""
- * clears a text column.  The update happens only if every expected_* that
- * is not NULL matches the stored value (and, with require_unlaunched, the
- * instance has never been started): that is how a caller claims a task
- * without racing another thread, and how a redelivered or stale report
- * from a compute host changes nothing (Nova's expected_task_state).
+ * An op.  run() executes on the committer thread inside the batch's
+ * transaction: it reads committed state (obj.h accessors, no lock needed:
+ * the committer is the only writer), stages changes with the txn_*
+ * functions, and returns what its requester gets: 0 or -errno.  Staged
+ * changes are committed whatever run() returns (so a refusal can record
+ * its reason in a fault field), except when it returns -EAGAIN from
+ * txn_touch (the op is run again in the next batch) or a txn_* call
+ * failed (all of the op's changes are dropped; the op gets -EIO).
+ * done() runs on the committer thread after the batch was published (or
+ * failed to commit: err is then -EIO): it replies, or submits the next
+ * step somewhere else; it must not block.  The op is the caller's memory;
+ * done() usually frees it.
  */
-struct instance_patch {
-	const char *expected_vm_state;
-	const char *expected_task_state;
-	bool require_unlaunched;
-
-	const char *vm_state;
-	const char *task_state;
-	const char *power_state;
-	const char *host;
-	const char *fault;
-	const char *flavor;
-	const char *flavor_raw;   /* with flavor_raw_len */
-	size_t flavor_raw_len;
-	bool set_launched;
-	bool set_owner;           /* with uid and gid */
-	uid_t uid;
-	gid_t gid;
+struct op;
+struct op_ops {
+	int (*run)(struct op *op, struct txn *t);
+	void (*done)(struct op *op, int err);
 };
 
-struct store;
+struct op {
+	const struct op_ops *ops;
+	struct op *next;          /* the store's queue */
+	int err;
+	unsigned attempts;
+};
 
-/* Opens (creating if needed) the database at path, applies the schema and
- * seeds the standard flavors.  Returns 0 or -errno; *why (a static string
- * or NULL) may name SQLite's complaint. */
-int store_open(const char *path, struct store **out, const char **why);
-void store_close(struct store *st);
+void store_submit(struct op *op);
 
-/* After a crash, tasks that only this daemon drives ("scheduling",
- * "deleting") can never finish: put them back to none with a fault.
- * Returns the number of instances repaired, or -errno. */
-int store_reset_interrupted(struct store *st);
+/* The common case as one call: runs run(t, ctx) as an op and then
+ * then(ctx, err) (both on the committer thread, as above).  If the op
+ * cannot even be allocated, then() is called at once with -ENOMEM. */
+void store_do(int (*run)(struct txn *t, void *ctx),
+	      void (*then)(void *ctx, int err), void *ctx);
 
-/* Creates a stopped instance with a new UUID; -EEXIST if the name exists. */
-int store_instance_create(struct store *st, const char *name, uid_t uid,
-			  gid_t gid, struct instance *out);
-/* -ENOENT if there is no such instance. */
-int store_instance_get(struct store *st, const char *name, struct instance *out);
-/* Calls fn for each instance name in name order; stops early and returns
- * fn's value when it is not 0. */
-int store_instance_list(struct store *st,
-			int (*fn)(void *ctx, const char *name), void *ctx);
-/* Returns 1 when the patch was applied, 0 when an expectation did not
- * hold (or there is no such instance), -errno on failure. */
-int store_instance_update(struct store *st, const char *uuid,
-			  const struct instance_patch *patch);
-/* Deletes the instance; deleting a missing one succeeds. */
-int store_instance_delete(struct store *st, const char *uuid);
+/*
+ * Staging.  Each returns 0, -EAGAIN (o was touched by an earlier op of
+ * this batch: return it from run() as is), or -EIO/-ENOMEM.
+ */
+int txn_touch(struct txn *t, struct obj *o);
+int txn_set_int(struct txn *t, struct obj *o, unsigned field, int64_t v);
+int txn_set_bytes(struct txn *t, struct obj *o, unsigned field,
+		  const void *data, size_t len);
+int txn_set_text(struct txn *t, struct obj *o, unsigned field, const char *s);
+int txn_set_owner(struct txn *t, struct obj *o, uid_t uid, gid_t gid);
+/* Creates an object of c's kind named name, owned by uid:gid, with fields
+ * at their defaults; *out may be staged with txn_set_* before run()
+ * returns.  -EEXIST when c already has (or this batch creates) that name. */
+int txn_create(struct txn *t, struct coll *c, const char *name, uid_t uid,
+	       gid_t gid, struct obj **out);
+/* Deletes o (and, with it, every object in its nested collections). */
+int txn_delete(struct txn *t, struct obj *o);
+/* The request the running op serves ("req-UUID"), shown with its changes
+ * in the events stream.  Copied. */
+void txn_set_request(struct txn *t, const char *request_id);
 
-int store_flavor_get(struct store *st, const char *name, struct flavor *out);
-int store_flavor_list(struct store *st,
-		      int (*fn)(void *ctx, const char *name), void *ctx);
+/* What o's field will be once this op commits: the staged value if any,
+ * else the committed one.  For an op that reads what it just staged. */
+int64_t txn_int(struct txn *t, struct obj *o, unsigned field);
+
+/* For start-up code: runs run(t, ctx) as an op and waits for it; returns
+ * its result. */
+int store_run(int (*run)(struct txn *t, void *ctx), void *ctx);
+
+/* For tests and benchmarks: the number of transactions committed so far
+ * and the ops they carried. */
+void store_stats(uint64_t *commits, uint64_t *ops);
 
 #endif

@@ -14,9 +14,9 @@
 #include <string.h>
 
 #define ENV_VERSION "2.0"
-#define ENV_MSG_VERSION "1.0"
 #define ENV_CONTEXT_PREFIX "_context_"
 #define ENV_DUMP_FLAGS (JSON_ENSURE_ASCII)
+#define ENV_TIMEOUT_MAX 86400
 
 /* Dumps msg into the envelope and appends it to out.  Takes msg's
  * reference. */
@@ -73,14 +73,22 @@ int rpc_envelope_encode_request(const struct rpc_envelope_request *req,
 	if (!msg || !args || json_object_set_new(msg, "method", json_string(req->method)) ||
 	    json_object_set_new(msg, "args", args))
 		goto nomem;
-	if (json_object_set_new(msg, "version", json_string(ENV_MSG_VERSION)))
+	/* As oslo's client: version and namespace only when the target
+	 * has them. */
+	if (req->version &&
+	    json_object_set_new(msg, "version", json_string(req->version)))
+		goto nomem;
+	if (req->namespace &&
+	    json_object_set_new(msg, "namespace", json_string(req->namespace)))
 		goto nomem;
 	if (req->msg_id) {
 		/* _timeout is oslo's call-monitor timeout, null when unused;
 		 * the call's own timeout travels as the AMQP expiration. */
 		if (json_object_set_new(msg, "_msg_id", json_string(req->msg_id)) ||
 		    json_object_set_new(msg, "_reply_q", json_string(req->reply_q)) ||
-		    json_object_set_new(msg, "_timeout", json_null()))
+		    json_object_set_new(msg, "_timeout",
+					req->timeout_s > 0 ?
+					json_integer(req->timeout_s) : json_null()))
 			goto nomem;
 	}
 	if (json_object_set_new(msg, "_unique_id", json_string(req->unique_id)))
@@ -153,6 +161,42 @@ bad:
 			     "cannot encode reply (not UTF-8, or out of memory)");
 }
 
+int rpc_envelope_encode_heartbeat(const char *msg_id, const char *unique_id,
+				  struct strbuf *out, struct rpc_error *e)
+{
+	json_t *msg;
+
+	if (!msg_id || !unique_id)
+		return rpc_error_set(e, -EINVAL, "InvalidInput",
+				     "a reply needs _msg_id and _unique_id");
+	msg = json_pack("{s:n, s:n, s:b, s:s, s:s}", "result", "failure",
+			"ending", 0, "_msg_id", msg_id, "_unique_id", unique_id);
+	if (!msg)
+		return rpc_error_set(e, -EINVAL, "InvalidInput",
+				     "cannot encode a heartbeat");
+	return env_wrap(msg, out, e);
+}
+
+int rpc_envelope_encode_notification(const char *message_id,
+				     const char *publisher_id,
+				     const char *event_type,
+				     const char *priority, json_t *payload,
+				     const char *timestamp, const char *unique_id,
+				     struct strbuf *out, struct rpc_error *e)
+{
+	json_t *msg;
+
+	msg = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s}",
+			"message_id", message_id, "publisher_id", publisher_id,
+			"event_type", event_type, "priority", priority,
+			"payload", payload ? payload : json_null(),
+			"timestamp", timestamp, "_unique_id", unique_id);
+	if (!msg)
+		return rpc_error_set(e, -EINVAL, "InvalidInput",
+				     "cannot encode notification %s", event_type);
+	return env_wrap(msg, out, e);
+}
+
 /* Parses an AMQP body into the inner message: a new reference or NULL. */
 static json_t *env_unwrap(const void *body, size_t len, struct rpc_error *e)
 {
@@ -207,6 +251,18 @@ out:
 	return msg;
 }
 
+/* _timeout in whole seconds, as oslo's int(); 0 when absent, null, not a
+ * number or out of 0..ENV_TIMEOUT_MAX, so that no value a peer sends can
+ * overflow the arithmetic done with it. */
+static long long decode_timeout(json_t *v)
+{
+	double d = json_number_value(v);
+
+	if (!json_is_number(v) || !(d > 0) || d > ENV_TIMEOUT_MAX)
+		return 0;
+	return (long long)d;
+}
+
 int rpc_envelope_decode_request(const void *body, size_t len,
 				struct rpc_envelope_request *req,
 				struct rpc_error *e)
@@ -237,6 +293,19 @@ int rpc_envelope_decode_request(const void *body, size_t len,
 		goto out;
 	}
 	req->args = args;
+	if ((json_object_get(msg, "version") &&
+	     !json_is_string(json_object_get(msg, "version"))) ||
+	    (json_object_get(msg, "namespace") &&
+	     !json_is_string(json_object_get(msg, "namespace")) &&
+	     !json_is_null(json_object_get(msg, "namespace")))) {
+		rpc_error_set(e, rc, "InvalidInput",
+			      "version and namespace of %s must be strings",
+			      req->method);
+		goto out;
+	}
+	req->version = json_string_value(json_object_get(msg, "version"));
+	req->namespace = json_string_value(json_object_get(msg, "namespace"));
+	req->timeout_s = decode_timeout(json_object_get(msg, "_timeout"));
 	req->msg_id = json_string_value(json_object_get(msg, "_msg_id"));
 	req->reply_q = json_string_value(json_object_get(msg, "_reply_q"));
 	req->unique_id = json_string_value(json_object_get(msg, "_unique_id"));

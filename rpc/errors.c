@@ -1,40 +1,34 @@
 /*
- * errors.c - struct rpc_error and the failure class <-> errno table of
- * docs/rpc.md.
- *
- * A failure crosses the wire as an exception class name (oslo.messaging's
- * form, so Python peers understand it); C callers want an errno.  The table
- * below is the single place where the two meet: a class novafs raises maps
- * to one errno and back, so a failure keeps its meaning across any number
- * of hops.
+ * errors.c - struct rpc_error and the failure class <-> errno table (see
+ * rpc.h).
  */
-#include "rpc.h"
+#include "rpc/rpc.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-struct rpc_class_map {
-	const char *cls;
-	int err; /* positive errno */
-};
+#include "common/strbuf.h"
 
 /* The first entry for an errno is the class sent for it. */
-static const struct rpc_class_map rpc_classes[] = {
-	{ "InvalidInput", EINVAL },
-	{ "ValueError", EINVAL },
-	{ "NotFound", ENOENT },
-	{ "InstanceInvalidState", EBUSY },
-	{ "NoValidHost", EHOSTUNREACH },
-	{ "ServiceUnavailable", EHOSTDOWN },
-	{ "MessagingTimeout", ETIMEDOUT },
-	{ "NoSuchMethod", EOPNOTSUPP },
-	{ "ConnectionError", ENOTCONN },
-	{ "LibvirtError", EIO },
+const struct rpc_class_map rpc_classes[] = {
+	{ "InvalidInput", EINVAL, "malformed arguments, or arguments outside their contract" },
+	{ "ValueError", EINVAL, "(Python peers) a bad value" },
+	{ "NotFound", ENOENT, "no such instance, flavor or host" },
+	{ "InstanceInvalidState", EBUSY, "the action is not allowed in the current state" },
+	{ "NoValidHost", EHOSTUNREACH, "the scheduler found no live host with room" },
+	{ "ServiceUnavailable", EHOSTDOWN, "the target service is down, or nothing consumes its queue" },
+	{ "MessagingTimeout", ETIMEDOUT, "a call got no reply in time" },
+	{ "NoSuchMethod", EOPNOTSUPP, "the server has no such method" },
+	{ "UnsupportedVersion", EPROTONOSUPPORT, "the server does not serve that version or namespace" },
+	{ "NotAuthorized", EACCES, "the sender may not send that message" },
+	{ "ConnectionError", ENETDOWN, "the message bus (RabbitMQ) is unreachable" },
+	{ "LibvirtError", EIO, "libvirt refused an operation" },
+	{ "MessageDeliveryFailure", EIO, "the broker refused a message" },
+	{ "InvalidReply", EPROTO, "a reply outside its contract" },
+	{ NULL, 0, NULL },
 };
-
-#define RPC_NCLASSES (sizeof(rpc_classes) / sizeof(rpc_classes[0]))
 
 int rpc_errno_from_class(const char *cls)
 {
@@ -42,7 +36,7 @@ int rpc_errno_from_class(const char *cls)
 
 	if (!cls)
 		return EREMOTEIO;
-	for (i = 0; i < RPC_NCLASSES; i++)
+	for (i = 0; rpc_classes[i].cls; i++)
 		if (strcmp(rpc_classes[i].cls, cls) == 0)
 			return rpc_classes[i].err;
 	return EREMOTEIO;
@@ -54,7 +48,7 @@ const char *rpc_class_from_errno(int err)
 
 	if (err < 0)
 		err = -err;
-	for (i = 0; i < RPC_NCLASSES; i++)
+	for (i = 0; rpc_classes[i].cls; i++)
 		if (rpc_classes[i].err == err)
 			return rpc_classes[i].cls;
 	return "RemoteError";
@@ -63,7 +57,8 @@ const char *rpc_class_from_errno(int err)
 int rpc_error_set(struct rpc_error *e, int err, const char *cls,
 		  const char *fmt, ...)
 {
-	char cls_buf[sizeof(e->cls)], msg[sizeof(e->message)];
+	struct strbuf msg = STRBUF_INIT;
+	char raw[sizeof(e->message)], cls_buf[sizeof(e->cls)];
 	va_list ap;
 	size_t len;
 
@@ -74,17 +69,19 @@ int rpc_error_set(struct rpc_error *e, int err, const char *cls,
 	if (!cls || !*cls)
 		cls = rpc_class_from_errno(err);
 	snprintf(cls_buf, sizeof(cls_buf), "%s", cls);
-	msg[0] = '\0';
+	raw[0] = '\0';
 	if (fmt) {
 		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
+		vsnprintf(raw, sizeof(raw), fmt, ap);
 		va_end(ap);
 	}
+	len = strlen(raw);
+	while (len > 0 && (raw[len - 1] == '\n' || raw[len - 1] == '\r'))
+		raw[--len] = '\0';
+	strbuf_add_oneline(&msg, raw, len);
 	e->err = err;
 	memcpy(e->cls, cls_buf, sizeof(e->cls));
-	memcpy(e->message, msg, sizeof(e->message));
-	len = strlen(e->message);
-	while (len > 0 && (e->message[len - 1] == '\n' || e->message[len - 1] == '\r'))
-		e->message[--len] = '\0';
+	snprintf(e->message, sizeof(e->message), "%s", msg.buf);
+	strbuf_release(&msg);
 	return err;
 }

@@ -2,6 +2,8 @@
  * filters.c - the filter and weigher tables and the selection they drive;
  * see filters.h.
  */
+#include "filters.h"
+
 #include <errno.h>
 #include <float.h>
 #include <stddef.h>
@@ -9,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filters.h"
-#include "rpc.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
+#include "rpc/rpc.h"
 
 /* ComputeFilter: the host says it is up and reported recently. */
 static bool compute_filter(const struct host_state *hs,

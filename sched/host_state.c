@@ -6,13 +6,14 @@
  * first heard from, which also keeps scheduling deterministic for equal
  * weights.
  */
+#include "host_state.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "host_state.h"
-#include "rpc.h"
+#include "rpc/rpc.h"
 
 void host_manager_release(struct host_manager *hm)
 {

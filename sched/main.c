@@ -1,30 +1,31 @@
 /*
  * main.c - novafs-scheduler: picks a compute host for each new instance.
  *
- * The glue between the bus and the pure scheduling code: it consumes topic
- * "scheduler" (its shared queue, its own queue and the fanout), feeds
- * update_service_capabilities reports into the host states and answers
+ * The glue between the bus and the pure scheduling code: it serves topic
+ * scheduler (the shared queue, scheduler.HOST and the fanout), feeds the
+ * compute hosts' heartbeats into the host states and answers
  * select_destinations through the filter and weigher tables.  Host states
- * live in memory only: at start the scheduler fanout-casts
- * publish_service_capabilities so that every compute host reports at once.
- * A periodic task announces hosts that stopped reporting without a word.
+ * live in memory only: at start the scheduler asks every compute host to
+ * report at once (compute_publish_service_capabilities).  A periodic
+ * timer announces hosts that stopped reporting without a word, and the
+ * scheduler sends its own heartbeat as every service does.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "rpc/bus.h"
+#include "rpc/methods.h"
 #include "filters.h"
 #include "host_state.h"
-#include "log.h"
-#include "rpc.h"
-#include "service.h"
 
 /* How often hosts that stopped reporting are looked for. */
 #define EXPIRE_INTERVAL_MS 1000
 
 struct scheduler {
+	struct loop *loop;
 	struct host_manager hosts;
 	struct sched_config config;
 };
@@ -40,141 +41,145 @@ static void log_host_event(const struct host_state *hs, enum host_event ev)
 		log_info("host %s is down", hs->name);
 }
 
-static int update_service_capabilities(void *ctx, json_t *args,
-				       json_t **result, struct rpc_error *e)
+/* The bus has made sure that a compute host's heartbeat comes from that
+ * host; other services' heartbeats say nothing about placement. */
+static void update_service_capabilities(void *ctx, struct rpc_request *req)
 {
 	struct scheduler *s = ctx;
+	json_t *args = rpc_request_args(req);
+	const char *binary = json_string_value(json_object_get(args, "binary"));
+	const char *host = json_string_value(json_object_get(args, "host"));
+	struct rpc_error e = { 0 };
 	enum host_event ev;
-	int r;
 
-	r = host_manager_update(&s->hosts, args, service_now_ms(), &ev, e);
-	if (r < 0) {
-		log_warn("update_service_capabilities: %s", e->message);
-		return r;
+	if (strcmp(binary, "novafs-compute") != 0) {
+		log_debug("heartbeat of %s on %s", binary, host);
+	} else if (host_manager_update(&s->hosts, args, loop_now_ms(s->loop),
+				       &ev, &e) < 0) {
+		log_warn("dropped the heartbeat of %s: %s", host, e.message);
+	} else {
+		log_host_event(host_manager_find(&s->hosts, host), ev);
+		log_debug("heartbeat of %s on %s", binary, host);
 	}
-	log_host_event(host_manager_find(&s->hosts,
-			json_string_value(json_object_get(args, "host"))), ev);
-	log_debug("update_service_capabilities from %s",
-		  json_string_value(json_object_get(args, "host")));
-	return 0;
+	rpc_request_done(req, NULL, NULL);
 }
 
-static int select_destinations(void *ctx, json_t *args, json_t **result,
-			       struct rpc_error *e)
+static void select_destinations(void *ctx, struct rpc_request *req)
 {
 	struct scheduler *s = ctx;
-	struct sched_request req;
-	struct host_state *hs;
-	int r;
+	struct sched_request sr;
+	struct host_state *hs = NULL;
+	struct rpc_error e = { 0 };
+	json_t *result = NULL;
+	int rc;
 
-	r = sched_request_from_json(args, &req, e);
-	if (r < 0)
-		goto out;
-	r = sched_select_destination(&s->hosts, &s->config, &req,
-				     service_now_ms(), &hs, e);
-	if (r < 0)
-		goto out;
-	*result = json_pack("{s:s}", "host", hs->name);
-	if (!*result)
-		r = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
-out:
-	if (r < 0)
+	rc = sched_request_from_json(rpc_request_args(req), &sr, &e);
+	if (rc == 0)
+		rc = sched_select_destination(&s->hosts, &s->config, &sr,
+					      loop_now_ms(s->loop), &hs, &e);
+	if (rc == 0 && !(result = json_pack("{s:s}", "host", hs->name)))
+		rc = rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
+	if (rc < 0)
 		log_info("select_destinations instance %s flavor %s: %s: %s",
-			 req.instance_uuid[0] ? req.instance_uuid : "?",
-			 req.flavor_name[0] ? req.flavor_name : "?", e->cls,
-			 e->message);
+			 sr.instance_uuid, sr.flavor_name, e.cls, e.message);
 	else
 		log_info("select_destinations instance %s flavor %s: host %s",
-			 req.instance_uuid, req.flavor_name, hs->name);
-	return r;
+			 sr.instance_uuid, sr.flavor_name, hs->name);
+	rpc_request_done(req, result, rc < 0 ? &e : NULL);
 }
 
-static const struct rpc_method scheduler_methods[] = {
-	{ "update_service_capabilities", update_service_capabilities },
-	{ "select_destinations", select_destinations },
+static const struct rpc_handler scheduler_handlers[] = {
+	{ &scheduler_select_destinations, select_destinations },
+	{ &scheduler_update_service_capabilities, update_service_capabilities },
 	{ NULL, NULL },
 };
 
-/* Periodic: announces each host that went stale since the last run. */
-static void expire_hosts(void *ctx)
+/* Announces each host that went stale since the last run. */
+static long long expire_hosts(struct loop *l, void *ctx)
 {
 	struct scheduler *s = ctx;
-	long long now = service_now_ms();
+	long long now = loop_now_ms(l);
 	struct host_state *hs;
 	size_t cursor = 0;
 
 	while ((hs = host_manager_expire(&s->hosts, now, &cursor)))
 		log_info("host %s is down (no report for %lld s)", hs->name,
 			 (now - hs->last_report_ms) / 1000);
+	return EXPIRE_INTERVAL_MS;
 }
 
-static void usage(FILE *f)
+/* Starts serving; 0 or -errno with e. */
+static int scheduler_start(struct scheduler *s, struct rpc_bus *bus,
+			   const struct rpc_service_config *cfg,
+			   struct rpc_heartbeat **hb, struct rpc_error *e)
 {
-	fprintf(f, "usage: novafs-scheduler [OPTION]...\n"
-		"Chooses compute hosts for new instances.\n\n"
-		SERVICE_COMMON_USAGE);
+	json_t *none;
+	int rc;
+
+	rc = rpc_serve(bus, &scheduler_service, cfg->host, scheduler_handlers,
+		       s, e);
+	if (rc == 0)
+		rc = rpc_heartbeat_start(bus, "novafs-scheduler", cfg->host,
+					 cfg->report_interval_s, NULL, NULL, hb, e);
+	if (rc == 0 && loop_timer(s->loop, EXPIRE_INTERVAL_MS, expire_hosts, s) < 0)
+		rc = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	if (rc < 0)
+		return rc;
+	/* Hear from every compute host now, not a report interval later. */
+	none = json_object();
+	if (!none || rpc_fanout(bus, &compute_publish_service_capabilities, none,
+				NULL, NULL, e) < 0)
+		log_warn("cannot ask compute hosts to report: %s",
+			 none ? e->message : "out of memory");
+	json_decref(none);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct scheduler s = { HOST_MANAGER_INIT, SCHED_CONFIG_DEFAULTS };
-	struct service_opts opts;
-	struct rpc_conn *conn = NULL;
-	struct rpc_server *srv = NULL;
+	struct rpc_bus_config bus_cfg = { 0 };
+	struct rpc_service_config svc_cfg = { 0 };
+	const struct opt *const tables[] = {
+		rpc_service_options, rpc_bus_options, NULL,
+	};
+	void *const bases[] = { &svc_cfg, &bus_cfg };
+	const struct opts_spec spec = {
+		"novafs-scheduler", "Chooses compute hosts for new instances.",
+		NULL, "/etc/novafs/scheduler.conf", tables, bases,
+	};
+	struct scheduler s = { NULL, HOST_MANAGER_INIT, SCHED_CONFIG_DEFAULTS };
+	struct rpc_heartbeat *hb = NULL;
+	struct rpc_bus *bus = NULL;
 	struct rpc_error e = { 0 };
-	char hostname[256] = "";
-	json_t *empty = NULL;
-	int i, r, status = 1;
+	struct daemon d;
+	int status, rc;
 
-	service_opts_init(&opts);
-	for (i = 1; i < argc; i++) {
-		r = service_parse_common_option(&opts, argc, argv, &i);
-		if (r > 0)
-			continue;
-		fprintf(stderr, "novafs-scheduler: %s: %s\n", argv[i],
-			r < 0 ? "missing value" : "unknown option");
-		usage(stderr);
-		return 2;
-	}
-	if (opts.help) {
-		usage(stdout);
-		return 0;
-	}
-	log_setup("novafs-scheduler", opts.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	r = service_install_signals();
-	if (r < 0) {
-		log_error("cannot install signal handlers: %s", strerror(-r));
+	status = daemon_start(&d, &spec, NULL, &argc, argv, 0);
+	if (status >= 0)
+		return status;
+	status = 1;
+	s.loop = d.loop;
+	rc = rpc_service_host(&svc_cfg, &e);
+	if (rc == 0)
+		rc = rpc_bus_new(d.loop, &bus_cfg, "scheduler", &bus, &e);
+	if (rc < 0) {
+		log_error("cannot connect to the message bus: %s", e.message);
 		goto out;
 	}
-	if (gethostname(hostname, sizeof(hostname) - 1) < 0 || !hostname[0])
-		snprintf(hostname, sizeof(hostname), "scheduler");
-
-	r = rpc_connect(opts.amqp_url, opts.exchange, &conn, &e);
-	if (r < 0) {
-		log_error("cannot connect to the broker: %s", e.message);
+	rc = scheduler_start(&s, bus, &svc_cfg, &hb, &e);
+	if (rc < 0) {
+		log_error("cannot serve topic scheduler as %s: %s", svc_cfg.host,
+			  e.message);
 		goto out;
 	}
-	r = rpc_server_new(conn, "scheduler", hostname, scheduler_methods, &s,
-			   &srv, &e);
-	if (r < 0) {
-		log_error("cannot consume topic scheduler: %s", e.message);
-		goto out;
-	}
-	log_info("consuming topic scheduler on %s", hostname);
-
-	empty = json_object();
-	r = rpc_fanout_cast(conn, "compute", "publish_service_capabilities",
-			    empty, &e);
-	if (r < 0)
-		log_warn("cannot ask compute hosts to report: %s", e.message);
-
-	service_run(srv, expire_hosts, &s, EXPIRE_INTERVAL_MS);
-	log_info("stopping");
-	status = 0;
+	log_info("serving topic scheduler on %s", svc_cfg.host);
+	rc = loop_run(d.loop);
+	if (rc < 0)
+		log_error("the event loop failed: %s", strerror(-rc));
+	rpc_heartbeat_stop(hb);
+	status = rc < 0 ? 1 : 0;
 out:
-	json_decref(empty);
-	rpc_server_free(srv);
-	rpc_close(conn);
+	rpc_bus_free(bus);
 	host_manager_release(&s.hosts);
-	return status;
+	return daemon_finish(&d, &spec, NULL, status);
 }

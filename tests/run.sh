@@ -8,6 +8,8 @@
 # a "not ok" line counts as one failure, exit 77 as a skip (a failure when
 # CI=true).  The last line is "N passed, N failed".
 #
+# KEEP=1 keeps the work directory (every test's logs and mounts' files).
+#
 # Sanitizer builds: ASan/UBSan reports go to per-test log files; any report
 # fails that test.
 set -u
@@ -24,7 +26,11 @@ INTEGRATION=(tests/integration/*.sh)
 
 cleanup() {
 	broker_stop
-	rm -rf "$WORK"
+	if [ "${KEEP:-}" = 1 ]; then
+		echo "# logs kept in $WORK (KEEP=1)"
+	else
+		rm -rf "$WORK"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

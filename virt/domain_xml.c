@@ -1,17 +1,20 @@
 /*
  * domain_xml.c - building novafs domain XML; see domain_xml.h.
  *
- * Only the instance name and flavor are free text; they are escaped.  The
- * uuid was validated by instance_from_json() and numbers are numbers.
+ * Only the instance name and flavor are free text; they are escaped (the
+ * contract allows no character that needs it today, but the XML must not
+ * depend on that).  The uuid was checked by the bus, and numbers are
+ * numbers.
  */
+#include "domain_xml.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain_xml.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 void domain_xml_name(const char *uuid, char buf[DOMAIN_NAME_LEN])
 {

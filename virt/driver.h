@@ -15,6 +15,7 @@
 #ifndef NOVAFS_VIRT_DRIVER_H
 #define NOVAFS_VIRT_DRIVER_H
 
+#include "rpc/states.h"
 #include "instance.h"
 
 struct rpc_error;
@@ -41,10 +42,12 @@ struct virt_driver_ops {
 	/* Powers off and undefines the domain; success when it is missing. */
 	int (*destroy)(struct virt_driver *d, const char *uuid,
 		       struct rpc_error *e);
-	/* The domain's power state; VIRT_POWER_NOSTATE when it is missing
-	 * or cannot be asked. */
-	enum virt_power_state (*power_state)(struct virt_driver *d,
-					     const char *uuid);
+	/* 1 when the instance has a domain, 0 when not, or -errno. */
+	int (*exists)(struct virt_driver *d, const char *uuid,
+		      struct rpc_error *e);
+	/* The domain's power state, in Nova's vocabulary; POWER_NOSTATE when
+	 * it is missing or cannot be asked. */
+	enum power_state (*power_state)(struct virt_driver *d, const char *uuid);
 	int (*host_stats)(struct virt_driver *d, struct virt_host_stats *st,
 			  struct rpc_error *e);
 	/* Frees the driver; accepts NULL. */

@@ -12,6 +12,8 @@
  * instance uuid; usage is summed over every domain named instance-*,
  * running or not, because a stopped instance keeps its resources.
  */
+#include "driver.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +23,9 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "common/strbuf.h"
+#include "rpc/rpc.h"
 #include "domain_xml.h"
-#include "driver.h"
-#include "rpc.h"
-#include "strbuf.h"
 
 struct libvirt_driver {
 	struct virt_driver base;
@@ -189,36 +190,51 @@ out:
 	return r;
 }
 
-static enum virt_power_state lv_power_state(struct virt_driver *d,
-					    const char *uuid)
+/* Nova's libvirt driver's mapping (LIBVIRT_POWER_STATE): a domain shutting
+ * down counts as shut down, a blocked one as running. */
+static enum power_state power_state_of(int state)
 {
-	struct rpc_error e = { 0 };
-	virDomainPtr dom = NULL;
-	enum virt_power_state ps = VIRT_POWER_NOSTATE;
-	int state, reason;
-
-	if (lv_lookup(to_lv(d), uuid, &dom, &e) < 0 || !dom)
-		goto out;
-	if (virDomainGetState(dom, &state, &reason, 0) < 0)
-		goto out;
 	switch (state) {
 	case VIR_DOMAIN_RUNNING:
 	case VIR_DOMAIN_BLOCKED:
-	case VIR_DOMAIN_PAUSED:    /* no "paused" power state yet */
-	case VIR_DOMAIN_PMSUSPENDED:
-		ps = VIRT_POWER_RUNNING;
-		break;
+		return POWER_RUNNING;
+	case VIR_DOMAIN_PAUSED:
+		return POWER_PAUSED;
 	case VIR_DOMAIN_SHUTDOWN:
 	case VIR_DOMAIN_SHUTOFF:
-		ps = VIRT_POWER_SHUTDOWN;
-		break;
+		return POWER_SHUTDOWN;
 	case VIR_DOMAIN_CRASHED:
-		ps = VIRT_POWER_CRASHED;
-		break;
+		return POWER_CRASHED;
+	case VIR_DOMAIN_PMSUSPENDED:
+		return POWER_SUSPENDED;
 	default:
-		break;
+		return POWER_NOSTATE;
 	}
-out:
+}
+
+static int lv_exists(struct virt_driver *d, const char *uuid,
+		     struct rpc_error *e)
+{
+	virDomainPtr dom = NULL;
+	int rc = lv_lookup(to_lv(d), uuid, &dom, e);
+
+	if (rc < 0)
+		return rc;
+	if (dom)
+		virDomainFree(dom);
+	return dom != NULL;
+}
+
+static enum power_state lv_power_state(struct virt_driver *d, const char *uuid)
+{
+	struct rpc_error e = { 0 };
+	virDomainPtr dom = NULL;
+	enum power_state ps = POWER_NOSTATE;
+	int state, reason;
+
+	if (lv_lookup(to_lv(d), uuid, &dom, &e) == 0 && dom &&
+	    virDomainGetState(dom, &state, &reason, 0) == 0)
+		ps = power_state_of(state);
 	if (dom)
 		virDomainFree(dom);
 	return ps;
@@ -306,6 +322,7 @@ static const struct virt_driver_ops libvirt_ops = {
 	.power_on = lv_power_on,
 	.power_off = lv_power_off,
 	.destroy = lv_destroy,
+	.exists = lv_exists,
 	.power_state = lv_power_state,
 	.host_stats = lv_host_stats,
 	.close = lv_close,

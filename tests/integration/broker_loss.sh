@@ -19,11 +19,13 @@ broker_stop
 check_eq "reads keep working" "$(cat "$I/web1/state")" stopped
 check "listing keeps working" ls -l "$I"
 check "mkdir keeps working (no bus needed)" mkdir "$I/web2"
-check_fails "start fails clearly" "Transport endpoint is not connected" bash -c "echo start > $I/web1/ctl"
+check "novafs notices the broker is gone" wait_for 20 grep -q "lost the message bus" "$LOGS/novafs.log"
+check_fails "start fails with the bus's own errno" "Network is down" bash -c "echo start > $I/web1/ctl"
+check "which no one takes for a dead mount" sh -c "! bash -c 'echo start > $I/web1/ctl' 2>&1 | grep -q 'not connected'"
 check_eq "the instance is not in error" "$(cat "$I/web1/state")" stopped
 check "fault says why" grep -q "ConnectionError" "$I/web1/fault"
 
-broker_start "$TEST_TMP/broker" "$PORT" || { not_ok "broker restarted"; done_testing; exit 1; }
+broker_restart || { not_ok "broker restarted"; done_testing; exit 1; }
 check "once the broker is back, start works" wait_for 30 bash -c "echo start > $I/web1/ctl"
 check "and the instance becomes active" wait_for 20 file_is "$I/web1/state" active
 

@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
 # compute.sh - the scheduler and one compute host on test:///default, driven
-# over the bus with rpcctl: scheduling, NoValidHost, the power actions and
-# their instance_update reports, terminate, and a host that goes away.
+# over the bus with rpcctl as the novafs user: scheduling, NoValidHost, the
+# power actions and their instance_update reports, terminate, the
+# dispatcher's refusals, malformed and forged heartbeats and requests, and
+# a host that goes away.
 . "$(dirname "$0")/../lib/common.sh"
 
-RPCCTL=$B/tests/rpcctl
 UUID=6f1e3b6a-2c4d-4e8f-9a0b-1c2d3e4f5a6b
 INSTANCE="{\"uuid\":\"$UUID\",\"name\":\"web1\",\"flavor\":\"m1.small\",\"vcpus\":1,\"memory_mb\":2048,\"disk_gb\":20}"
 SMALL='{"instance_uuid":"'$UUID'","flavor":{"name":"m1.small","vcpus":1,"memory_mb":2048,"disk_gb":20}}'
-HUGE='{"instance_uuid":"'$UUID'","flavor":{"name":"m1.huge","vcpus":1,"memory_mb":1048576,"disk_gb":20}}'
+HUGE='{"instance_uuid":"'$UUID'","flavor":{"name":"m1.huge","vcpus":1,"memory_mb":262144,"disk_gb":20}}'
 UPDATES=$LOGS/listener.log
+SCHED_LOG=$LOGS/scheduler.log
+NODE1_LOG=$LOGS/compute-node1.log
 
-rpc() { "$RPCCTL" --amqp "$AMQP_URL" "$@"; }
+rpc() { rpc_as novafs "$@"; }
 
 # update_seen TASK VM_STATE POWER_STATE: the listener printed an
-# instance_update for $UUID echoing expected_task_state TASK.
+# instance_update for $UUID from compute-node1 echoing expected_task_state
+# TASK.
 update_seen() {
 	grep '^{' "$UPDATES" | jq -e --arg u "$UUID" --arg t "$1" --arg v "$2" --arg p "$3" \
-		'select(.method == "instance_update" and .args.uuid == $u and
-			.args.expected_task_state == $t) |
+		'select(.method == "instance_update" and .sender == "compute-node1" and
+			.args.uuid == $u and .args.expected_task_state == $t) |
 		 select(.args.vm_state == $v and .args.power_state == $p and
 			.args.task_state == null and .args.host == "node1" and
 			.args.fault == null)' | grep -q .
 }
+
+# logged FILE PATTERN: FILE has a line matching PATTERN (within 5 s).
+logged() { wait_for 5 grep -q -- "$2" "$1"; }
 
 start_scheduler
 start_compute node1
@@ -34,7 +41,8 @@ if ! wait_compute node1; then
 fi
 ok "scheduler hears from node1"
 
-spawn listener "$RPCCTL" --amqp "$AMQP_URL" listen conductor
+spawn listener "$B/tests/rpcctl" --config "$(identity novafs)" --amqp "$AMQP_URL" \
+	listen conductor
 wait_for 10 grep -q '^listening' "$UPDATES" || diag "listener did not start"
 
 check_eq "select_destinations picks node1" \
@@ -60,7 +68,6 @@ if wait_for 10 update_seen powering-on active running; then
 	ok "starting a running instance reports active again"
 else
 	not_ok "starting a running instance reports active again"
-	sed 's/^/#   /' "$UPDATES"
 fi
 
 check "stop_instance is cast" rpc cast compute.node1 stop_instance \
@@ -69,30 +76,85 @@ if wait_for 10 update_seen powering-off stopped shutdown; then
 	ok "stop_instance reports stopped/shutdown"
 else
 	not_ok "stop_instance reports stopped/shutdown"
-	sed 's/^/#   /' "$UPDATES"
 fi
 
 check_fails "while web1 exists, a second m1.small does not fit" "RamFilter rejected node1" \
 	rpc call scheduler select_destinations "$SMALL"
-check_eq "terminate_instance succeeds" \
-	"$(rpc call compute.node1 terminate_instance "{\"instance\":$INSTANCE}" 2>&1)" null
-check_eq "terminating a missing instance succeeds" \
-	"$(rpc call compute.node1 terminate_instance "{\"instance\":$INSTANCE}" 2>&1)" null
-check_fails "terminate_instance without a uuid: InvalidInput" "InvalidInput" \
-	rpc call compute.node1 terminate_instance '{"instance":{}}'
-check_fails "an unknown method: NoSuchMethod" "NoSuchMethod" \
-	rpc call compute.node1 reboot_instance "{\"instance\":$INSTANCE}"
-check "node1 logged each handled message" \
-	grep -q "terminate_instance instance $UUID: deleted" "$LOGS/compute-node1.log"
+check_eq "get_instance_state of a stopped instance" \
+	"$(rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" 2>&1)" \
+	'{"exists":true,"power_state":"shutdown"}'
+check "terminate_instance is cast" \
+	rpc cast compute.node1 terminate_instance "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}"
+check "node1 deletes the domain" wait_for 10 \
+	grep -q "terminate_instance instance $UUID: deleted" "$NODE1_LOG"
+check "terminating a missing instance is fine too" \
+	rpc cast compute.node1 terminate_instance "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}"
+check_eq "and get_instance_state says it is gone" \
+	"$(rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" 2>&1)" \
+	'{"exists":false,"power_state":"nostate"}'
 
-# The next capability report no longer counts web1 and replaces the claim.
-check "the freed room is schedulable again after a report" \
+# What the declarations refuse, on the compute host's side of the bus.
+check_fails "get_instance_state without a uuid: InvalidInput" \
+	"InvalidInput: get_instance_state: instance.uuid: missing" \
+	rpc call compute.node1 get_instance_state '{"instance":{"name":"web1"}}' --unchecked
+check_fails "a 4,096-vCPU instance: InvalidInput" "out of range 1..128" \
+	rpc call compute.node1 start_instance \
+	"{\"instance\":${INSTANCE/\"vcpus\":1/\"vcpus\":4096},\"expected_task_state\":\"spawning\"}" --unchecked
+check_fails "an unknown method: NoSuchMethod" \
+	"NoSuchMethod: Endpoint does not support RPC method reboot_instance" \
+	rpc call compute.node1 reboot_instance "{}"
+rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" --version 2.0 >/dev/null 2>&1
+check_eq "version 2.0: UnsupportedVersion exits with EPROTONOSUPPORT" "$?" 93
+check_fails "version 2.0: as oslo says it" \
+	"UnsupportedVersion: Endpoint does not support RPC version 2.0. Attempted method: get_instance_state" \
+	rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" --version 2.0
+check_fails "namespace baseapi: UnsupportedVersion" \
+	"Endpoint does not support RPC version 1.0. Attempted method: get_instance_state" \
+	rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" --namespace baseapi
+check "each refusal was logged by node1" \
+	logged "$NODE1_LOG" "refused start_instance on compute.node1 from novafs: InvalidInput: start_instance: instance.vcpus: 4096 is out of range"
+check "the 4,096-vCPU instance was never reported" \
+	test "$(grep -c '"method":"instance_update"' "$UPDATES")" = 3
+
+# Heartbeats the scheduler drops: malformed, mistyped, of an unknown
+# service, or for another host; each with a log line, none changing what
+# it knows of node1.
+hb() { rpc_as "$1" fanout scheduler update_service_capabilities "$2" --unchecked; }
+check "a mistyped heartbeat is sent" \
+	hb compute-node1 '{"binary":"novafs-compute","host":"node1","up":true,"vcpus":"lots"}'
+check "... and dropped with a log line" \
+	logged "$SCHED_LOG" "refused update_service_capabilities on scheduler_fanout_scheduler_[0-9a-f]* from compute-node1: InvalidInput: update_service_capabilities: vcpus: must be an integer"
+hb compute-node1 '{"binary":"novafs-evil","host":"node1","up":false}'
+check "an unknown binary is dropped" \
+	logged "$SCHED_LOG" 'binary: "novafs-evil" is not a known value'
+hb compute-node1 '{"host":"node1","up":false}'
+check "a heartbeat without its binary is dropped" logged "$SCHED_LOG" "binary: missing"
+hb compute-node2 '{"binary":"novafs-compute","host":"node1","up":false}'
+check "compute-node2 may not report node1 down" \
+	logged "$SCHED_LOG" "NotAuthorized: user compute-node2 may not report novafs-compute on node1"
+hb scheduler '{"binary":"novafs-compute","host":"node1","up":false}'
+check "nor may the scheduler" \
+	logged "$SCHED_LOG" "NotAuthorized: user scheduler may not report novafs-compute on node1"
+check "node1 is still up for the scheduler" \
 	wait_for 10 rpc call scheduler select_destinations "$SMALL"
+check "no host went down meanwhile" sh -c "! grep -q 'host node1 is down' '$SCHED_LOG'"
+
+# Asked to report now, by novafs or the scheduler.
+before=$(grep -c "publish_service_capabilities from novafs" "$NODE1_LOG")
+check "publish_service_capabilities is fanned out" \
+	rpc fanout compute publish_service_capabilities '{}'
+asked_more() { [ "$(grep -c "publish_service_capabilities from novafs" "$NODE1_LOG")" -gt "$before" ]; }
+check "node1 reports at once" wait_for 5 asked_more
 
 stop compute-node1
-check "node1 said it is down" wait_for 5 grep -q "host node1 is down" "$LOGS/scheduler.log"
+check "node1 said it is down" wait_for 5 grep -q "host node1 is down" "$SCHED_LOG"
 check_fails "no host after node1 stopped: NoValidHost at once" \
 	"There are no compute hosts up" \
 	rpc call scheduler select_destinations "$SMALL"
+check "a cast to the stopped node1 waits in its durable queue" \
+	rpc cast compute.node1 stop_instance "{\"instance\":$INSTANCE,\"expected_task_state\":\"powering-off\"}"
+check_fails "a cast to a host that never ran: ServiceUnavailable at once" \
+	"ServiceUnavailable: no service consumes compute.node9" \
+	rpc cast compute.node9 stop_instance "{\"instance\":$INSTANCE,\"expected_task_state\":\"powering-off\"}"
 
 done_testing

@@ -7,7 +7,7 @@
 start_stack || { not_ok "stack started"; done_testing; exit 1; }
 I=$MNT/instances
 
-check_eq "top level lists instances and flavors" "$(ls "$MNT" | tr '\n' ' ')" "flavors instances "
+check_eq "top level lists instances, flavors and events" "$(ls "$MNT" | tr '\n' ' ')" "events flavors instances "
 check_eq "flavors are seeded" "$(ls "$MNT/flavors" | tr '\n' ' ')" "m1.large m1.medium m1.small m1.tiny "
 check_eq "m1.medium has 2 vCPUs" "$(cat "$MNT/flavors/m1.medium/vcpus")" 2
 check_eq "m1.small has 2048 MB" "$(cat "$MNT/flavors/m1.small/memory_mb")" 2048
@@ -19,7 +19,7 @@ check_eq "a new instance is stopped" "$(cat "$I/web1/state")" stopped
 check_eq "with no task" "$(cat "$I/web1/task")" none
 check "its id is a UUID" grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' "$I/web1/id"
 check_eq "no fault" "$(cat "$I/web1/fault")" ""
-check_eq "its files" "$(ls "$I/web1" | tr '\n' ' ')" "ctl fault flavor host id power_state state task "
+check_eq "its files" "$(ls "$I/web1" | tr '\n' ' ')" "actions ctl fault flavor host id power_state state task wait "
 check_eq "ls -l shows the creator" "$(stat -c %U "$I/web1")" root
 check_eq "ls -l shows ctl write-only" "$(stat -c %A "$I/web1/ctl")" "--w-------"
 check_eq "stat size matches content" "$(stat -c %s "$I/web1/state")" 8
@@ -143,7 +143,7 @@ check_eq "chown shows" "$(stat -c %u "$I/web2/state")" 65534
 ID=$(cat "$I/web1/id")
 check "rmdir an active instance" rmdir "$I/web1"
 check "it is gone" test ! -e "$I/web1"
-check "the compute host destroyed the domain" grep -q "terminate_instance instance $ID: deleted" "$LOGS/compute-node1.log"
+check "the compute host destroyed the domain" wait_for 10 grep -q "terminate_instance instance $ID: deleted" "$LOGS/compute-node1.log"
 check_fails "rmdir again" "No such file" rmdir "$I/web1"
 check_fails "rmdir instances/" "Operation not permitted" rmdir "$I"
 
@@ -156,8 +156,9 @@ check_fails "stop with its host down" "Host is down" bash -c "echo stop > $I/web
 check_eq "web2 is still active" "$(cat "$I/web2/state")" active
 check_eq "with no task" "$(cat "$I/web2/task")" none
 check "fault names the service" grep -q "ServiceUnavailable" "$I/web2/fault"
-check_fails "rmdir with its host down" "Host is down" rmdir "$I/web2"
-check "web2 is kept" test -d "$I/web2"
+ID2=$(cat "$I/web2/id")
+check "rmdir with its host down deletes it at once" rmdir "$I/web2"
+check "web2 is gone" test ! -e "$I/web2"
 
 # No compute host alive
 check "mkdir web3" mkdir "$I/web3"
@@ -183,6 +184,7 @@ start_compute node1
 check "compute host back" wait_for 20 bash -c "[ \$(grep -c 'host node1 is up' $LOGS/scheduler.log) -ge 1 ]"
 check "web4 starts now" wait_for 20 bash -c "echo start > $I/web4/ctl"
 check "web4 active" wait_for 20 file_is "$I/web4/state" active
-check "web2 can be removed now" rmdir "$I/web2"
+check "the host, back, destroys web2's domain from its queue" wait_for 20 grep -q \
+	"terminate_instance instance $ID2: deleted" "$LOGS/compute-node1.log"
 
 done_testing

@@ -1,14 +1,18 @@
 # common.sh - what every integration script sources.
 #
 # tests/run.sh gives each script NOVAFS_BUILD (binaries), AMQP_URL (a vhost of
-# its own on a private RabbitMQ node) and TEST_TMP (a fresh directory).  A
-# script reports in TAP through ok/not_ok/check and ends with `done_testing`.
-# start_stack/stop_stack run the scheduler, compute hosts and a mounted
-# novafs; every process is remembered by pid and stopped by pid in the EXIT
-# trap, and the mount is unmounted with fusermount3 -u.
+# its own on a private RabbitMQ node), BROKER_ETC (the identities
+# tests/lib/broker.sh made: USER.conf for each RabbitMQ user) and TEST_TMP
+# (a fresh directory).  A script reports in TAP through ok/not_ok/check and
+# ends with `done_testing`.  start_stack/stop_stack run the scheduler,
+# compute hosts and a mounted novafs, each as its own RabbitMQ user
+# (`identity USER` is that user's config file); every process is
+# remembered by pid and stopped by pid in the EXIT trap, and the mount is
+# unmounted with fusermount3 -u.
 
 set -u
 : "${NOVAFS_BUILD:?run through tests/run.sh}" "${AMQP_URL:?}" "${TEST_TMP:?}"
+: "${BROKER_ETC:?run through tests/run.sh (tests/lib/broker.sh sets it)}"
 B=$NOVAFS_BUILD
 MNT=$TEST_TMP/mnt
 DB=$TEST_TMP/novafs.db
@@ -80,16 +84,31 @@ stop() {
 
 is_mounted() { grep -q " $1 fuse" /proc/mounts; }
 
-start_scheduler() { spawn scheduler "$B/novafs-scheduler" --amqp "$AMQP_URL"; }
-# start_compute HOST
+# identity USER: the config file that logs in as RabbitMQ user USER
+# (novafs, scheduler, network, compute-node1..9, oslo-peer), mode 0600.
+# The URL in it names the node; services get the test's vhost with --amqp.
+identity() { echo "$BROKER_ETC/$1.conf"; }
+
+# rpc_as USER ARGS...: rpcctl as USER, on this test's vhost.
+rpc_as() { local u=$1; shift; "$B/tests/rpcctl" --config "$(identity "$u")" --amqp "$AMQP_URL" "$@"; }
+
+# start_scheduler [OPTION...]: novafs-scheduler --host sched1 as scheduler.
+start_scheduler() {
+	spawn scheduler "$B/novafs-scheduler" --config "$(identity scheduler)" \
+		--amqp "$AMQP_URL" --host sched1 --report-interval "${REPORT_INTERVAL:-2}" "$@"
+}
+# start_compute HOST [OPTION...]: novafs-compute --host HOST as compute-HOST.
 start_compute() {
-	spawn "compute-$1" "$B/novafs-compute" --amqp "$AMQP_URL" --host "$1" \
-		--libvirt-uri test:///default --report-interval "${REPORT_INTERVAL:-2}"
+	local host=$1; shift
+	spawn "compute-$host" "$B/novafs-compute" --config "$(identity "compute-$host")" \
+		--amqp "$AMQP_URL" --host "$host" --libvirt-uri test:///default \
+		--report-interval "${REPORT_INTERVAL:-2}" "$@"
 }
 # start_novafs: mounts $MNT, waits until the tree answers.
 start_novafs() {
 	mkdir -p "$MNT"
-	spawn novafs "$B/novafs" -f --db "$DB" --amqp "$AMQP_URL" "$MNT"
+	spawn novafs "$B/novafs" -f --db "$DB" --config "$(identity novafs)" \
+		--amqp "$AMQP_URL" "$MNT"
 	wait_for 20 test -d "$MNT/instances" || { diag "novafs did not mount"; cat "$LOGS/novafs.log" >&2; return 1; }
 }
 # wait until the scheduler has heard from compute host $1

@@ -6,7 +6,9 @@
 
 DEPS_BUILD="build-essential pkg-config libfuse3-dev librabbitmq-dev libvirt-dev libsqlite3-dev libjansson-dev"
 DEPS_RUN="fuse3 rabbitmq-server libvirt-clients"
-DEPS_TEST="python3 util-linux jq"
+# python3-oslo.messaging (with python3-amqp): the Python peers of
+# tests/integration/oslo_interop.sh.
+DEPS_TEST="python3 util-linux jq python3-oslo.messaging python3-amqp"
 
 deps_missing() {
 	local p

@@ -3,6 +3,11 @@
 # build, start a private RabbitMQ node (unless AMQP_URL is given), the
 # scheduler, one compute host on libvirt's test driver and novafs on MNT,
 # then wait.  Ctrl-C unmounts and stops everything it started, by pid.
+#
+# Each service logs in as its own RabbitMQ user with the config file
+# NOVAFS_ETC/USER.conf (tests/lib/broker.sh makes them for its node; with
+# AMQP_URL, give NOVAFS_ETC, default /etc/novafs, holding novafs.conf,
+# scheduler.conf and compute-node1.conf).
 set -u
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -23,6 +28,9 @@ rm -f "$RUN"/novafs.db "$RUN"/novafs.db-wal "$RUN"/novafs.db-shm
 
 PIDS=()
 cleanup() {
+	# Whoever reads our output may be gone (a pipe to tee, a closed
+	# terminal): stopping must not die of SIGPIPE half way.
+	trap '' PIPE
 	trap - INT TERM EXIT
 	echo
 	echo "stopping..."
@@ -40,17 +48,22 @@ if [ -z "${AMQP_URL:-}" ]; then
 	echo "starting RabbitMQ on 127.0.0.1:$PORT (logs in $RUN/broker)"
 	broker_start "$RUN/broker" "$PORT" || exit 1
 	AMQP_URL=$BROKER_URL
+	NOVAFS_ETC=$BROKER_ETC
 fi
+ETC=${NOVAFS_ETC:-/etc/novafs}
 if grep -q " $MNT fuse" /proc/mounts; then
 	echo "$MNT is still mounted from an earlier run; unmounting it"
 	fusermount3 -u "$MNT" || fusermount3 -u -z "$MNT"
 fi
 
-"$BUILD/novafs-scheduler" --amqp "$AMQP_URL" >"$RUN/scheduler.log" 2>&1 &
+"$BUILD/novafs-scheduler" --config "$ETC/scheduler.conf" --amqp "$AMQP_URL" \
+	>"$RUN/scheduler.log" 2>&1 &
 PIDS+=($!)
-"$BUILD/novafs-compute" --amqp "$AMQP_URL" --host node1 --libvirt-uri test:///default >"$RUN/compute-node1.log" 2>&1 &
+"$BUILD/novafs-compute" --config "$ETC/compute-node1.conf" --amqp "$AMQP_URL" \
+	--host node1 --libvirt-uri test:///default >"$RUN/compute-node1.log" 2>&1 &
 PIDS+=($!)
-"$BUILD/novafs" -f --db "$RUN/novafs.db" --amqp "$AMQP_URL" "$MNT" >"$RUN/novafs.log" 2>&1 &
+"$BUILD/novafs" -f --db "$RUN/novafs.db" --config "$ETC/novafs.conf" \
+	--amqp "$AMQP_URL" "$MNT" >"$RUN/novafs.log" 2>&1 &
 PIDS+=($!)
 for i in $(seq 100); do
 	[ -d "$MNT/instances" ] && break

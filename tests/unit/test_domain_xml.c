@@ -1,18 +1,20 @@
 /*
- * test_domain_xml.c - the compute host's pure parts (instance parsing, the
- * domain XML, the instance_update shape), then the libvirt driver itself
- * on libvirt's in-process test:///default hypervisor.
+ * test_domain_xml.c - the compute host's pure parts (the instance object
+ * and what its contract refuses, the domain XML, the instance_update
+ * shape), then the libvirt driver itself on libvirt's in-process
+ * test:///default hypervisor.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <libvirt/libvirt.h>
 
+#include "common/strbuf.h"
+#include "rpc/methods.h"
+#include "rpc/rpc.h"
 #include "../../virt/domain_xml.h"
 #include "../../virt/driver.h"
 #include "../../virt/instance.h"
 #include "../../virt/manager.h"
-#include "rpc.h"
-#include "strbuf.h"
 #include "testhelp.h"
 
 #define UUID "6F1E3B6A-2C4D-4E8F-9A0B-1C2D3E4F5A6B"
@@ -22,53 +24,92 @@
 static json_t *instance_json(void)
 {
 	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "uuid", UUID,
-			 "name", "web<1>&'\"", "flavor", "m1.small", "vcpus", 2,
+			 "name", "web1", "flavor", "m1.small", "vcpus", 2,
 			 "memory_mb", 2048, "disk_gb", 20);
 }
 
 static void test_instance_parsing(void)
 {
 	struct virt_instance inst;
-	struct rpc_error e = { 0 };
 	json_t *obj = instance_json();
 
-	CHECK_INT(instance_from_json(obj, &inst, &e), 0);
+	instance_from_json(obj, &inst);
 	CHECK_STR(inst.uuid, LUUID);
-	CHECK_STR(inst.name, "web<1>&'\"");
+	CHECK_STR(inst.name, "web1");
 	CHECK_STR(inst.flavor, "m1.small");
 	CHECK_INT(inst.vcpus, 2);
 	CHECK_INT(inst.memory_mb, 2048);
 	CHECK_INT(inst.disk_gb, 20);
-
-	json_object_set_new(obj, "vcpus", json_integer(0));
-	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
-	CHECK_STR(e.cls, "InvalidInput");
-	json_object_set_new(obj, "vcpus", json_integer(1));
-	json_object_del(obj, "memory_mb");
-	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
-	json_object_set_new(obj, "memory_mb", json_integer(64));
-	json_object_del(obj, "disk_gb");
-	CHECK_INT(instance_from_json(obj, &inst, &e), 0);
-	CHECK_INT(inst.disk_gb, 0);
-	json_object_set_new(obj, "uuid", json_string("not-a-uuid"));
-	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
-	CHECK_INT(instance_from_json(NULL, &inst, &e), -EINVAL);
-	CHECK(instance_uuid_valid(LUUID));
-	CHECK(!instance_uuid_valid(LUUID "0"));
-	CHECK(!instance_uuid_valid("6f1e3b6a-2c4d-4e8f-9a0b+1c2d3e4f5a6b"));
 	json_decref(obj);
+}
+
+/* What a compute host refuses before any handler runs: the contract of
+ * start_instance, as the bus checks it. */
+static void test_instance_contract(void)
+{
+	static const char *const members[] = {
+		"uuid", "name", "flavor", "vcpus", "memory_mb", "disk_gb",
+	};
+	struct rpc_error e = { 0 };
+	json_t *args, *inst;
+	size_t i;
+
+	args = json_pack("{s:o, s:s}", "instance", instance_json(),
+			 "expected_task_state", "spawning");
+	inst = json_object_get(args, "instance");
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), 0);
+
+	/* Every member is required. */
+	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		json_t *v = json_incref(json_object_get(inst, members[i]));
+
+		json_object_del(inst, members[i]);
+		CHECK_MSG(rpc_args_check(&compute_start_instance, args, &e) == -EINVAL,
+			  "without %s: %s", members[i], e.message);
+		json_object_set_new(inst, members[i], v);
+	}
+	/* The 4,096-vCPU, 1 TiB domain of the issue, and other nonsense. */
+	json_object_set_new(inst, "vcpus", json_integer(4096));
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), -EINVAL);
+	CHECK_STR(e.cls, "InvalidInput");
+	CHECK_STR(e.message, "start_instance: instance.vcpus: 4096 is out of range 1..128");
+	json_object_set_new(inst, "vcpus", json_integer(0));
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), -EINVAL);
+	json_object_set_new(inst, "vcpus", json_string("2"));
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), -EINVAL);
+	json_object_set_new(inst, "vcpus", json_integer(2));
+	json_object_set_new(inst, "memory_mb", json_integer(1LL << 20));
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), -EINVAL);
+	json_object_set_new(inst, "memory_mb", json_integer(2048));
+	json_object_set_new(inst, "uuid", json_string("not-a-uuid"));
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), -EINVAL);
+	json_object_set_new(inst, "uuid", json_string(UUID));
+	json_object_set_new(inst, "name", json_string("web<1>"));
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), -EINVAL);
+	json_object_set_new(inst, "name", json_string("web1"));
+	json_object_set_new(inst, "extra", json_true());
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), -EINVAL);
+	CHECK_STR(e.message, "start_instance: instance.extra: not an argument of this method");
+	json_object_del(inst, "extra");
+	json_object_set_new(args, "expected_task_state", json_string("pwned"));
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), -EINVAL);
+	json_object_set_new(args, "expected_task_state", json_null());
+	CHECK_INT(rpc_args_check(&compute_start_instance, args, &e), -EINVAL);
+	json_decref(args);
 }
 
 static void test_xml(void)
 {
 	struct virt_instance inst;
-	struct rpc_error e = { 0 };
 	struct strbuf xml = STRBUF_INIT;
 	unsigned long long disk = 0;
 	json_t *obj = instance_json();
 
-	instance_from_json(obj, &inst, &e);
+	instance_from_json(obj, &inst);
 	json_decref(obj);
+	/* The contract allows no such name, but the XML must not rely on
+	 * that. */
+	snprintf(inst.name, sizeof(inst.name), "web<1>&'\"");
 
 	CHECK_INT(domain_xml_build(&inst, "test", &xml), 0);
 	CHECK(strstr(xml.buf, "<domain type='test'>") == xml.buf);
@@ -109,12 +150,13 @@ static void test_xml(void)
 
 static void test_update_args(void)
 {
-	struct rpc_error fault = { 0 };
-	json_t *expected = json_string("spawning");
+	struct rpc_error fault = { 0 }, e = { 0 };
 	json_t *a;
 
-	a = compute_instance_update_args(LUUID, expected, "active",
-					 VIRT_POWER_RUNNING, "node1", NULL);
+	a = compute_instance_update_args(LUUID, TASK_SPAWNING, VM_ACTIVE,
+					 POWER_RUNNING, "node1", NULL);
+	CHECK_MSG(rpc_args_check(&conductor_instance_update, a, &e) == 0,
+		  "an update keeps its contract: %s", e.message);
 	CHECK_STR(json_string_value(json_object_get(a, "uuid")), LUUID);
 	CHECK_STR(json_string_value(json_object_get(a, "expected_task_state")), "spawning");
 	CHECK_STR(json_string_value(json_object_get(a, "vm_state")), "active");
@@ -125,16 +167,18 @@ static void test_update_args(void)
 	json_decref(a);
 
 	rpc_error_set(&fault, -EIO, "LibvirtError", "operation failed");
-	a = compute_instance_update_args(LUUID, NULL, "error",
-					 VIRT_POWER_NOSTATE, "node1", &fault);
+	a = compute_instance_update_args(LUUID, TASK_NONE, VM_ERROR,
+					 POWER_NOSTATE, "node1", &fault);
+	CHECK_MSG(rpc_args_check(&conductor_instance_update, a, &e) == 0,
+		  "a failure keeps its contract: %s", e.message);
 	CHECK(json_is_null(json_object_get(a, "expected_task_state")));
+	CHECK_STR(json_string_value(json_object_get(a, "vm_state")), "error");
 	CHECK_STR(json_string_value(json_object_get(a, "power_state")), "nostate");
 	CHECK_STR(json_string_value(json_object_get(json_object_get(a, "fault"), "class")),
 		  "LibvirtError");
 	CHECK_STR(json_string_value(json_object_get(json_object_get(a, "fault"), "message")),
 		  "operation failed");
 	json_decref(a);
-	json_decref(expected);
 }
 
 /* The libvirt driver against test:///default: an in-process fake
@@ -151,7 +195,7 @@ static void test_libvirt_driver(void)
 	virDomainPtr dom;
 	json_t *obj = instance_json();
 
-	instance_from_json(obj, &inst, &e);
+	instance_from_json(obj, &inst);
 	json_decref(obj);
 
 	CHECK_INT(libvirt_driver_open("test:///default", "xen", 0, &d, &e), -EINVAL);
@@ -166,10 +210,10 @@ static void test_libvirt_driver(void)
 	CHECK_INT(st.vcpus_used, 0);
 	CHECK_INT(st.memory_mb_used, 0);
 	CHECK_STR(st.hypervisor_type, "TEST");
-	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_NOSTATE);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_NOSTATE);
 
 	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
-	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_RUNNING);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_RUNNING);
 	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
 	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
 	CHECK_INT(st.vcpus_used, 2);
@@ -177,15 +221,15 @@ static void test_libvirt_driver(void)
 	CHECK_INT(st.disk_gb_used, 20);
 
 	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
-	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_SHUTDOWN);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_SHUTDOWN);
 	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
 	CHECK_MSG(d->ops->host_stats(d, &st, &e) == 0 && st.memory_mb_used == 2048,
 		  "a stopped instance still holds its resources");
 	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
-	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_RUNNING);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_RUNNING);
 
 	CHECK_INT(d->ops->destroy(d, inst.uuid, &e), 0);
-	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_NOSTATE);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_NOSTATE);
 	CHECK_INT(d->ops->destroy(d, inst.uuid, &e), 0);
 	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
 	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
@@ -207,7 +251,7 @@ static void test_libvirt_driver(void)
 	CHECK_STR(e.cls, "LibvirtError");
 	CHECK_MSG(strstr(e.message, "already exists") != NULL,
 		  "libvirt says why: %s", e.message);
-	CHECK_INT(d->ops->power_state(d, inst.uuid), VIRT_POWER_NOSTATE);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_NOSTATE);
 	if (dom) {
 		virDomainUndefine(dom);
 		virDomainFree(dom);
@@ -221,6 +265,7 @@ static void test_libvirt_driver(void)
 int main(void)
 {
 	test_instance_parsing();
+	test_instance_contract();
 	test_xml();
 	test_update_args();
 	test_libvirt_driver();

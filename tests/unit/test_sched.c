@@ -5,10 +5,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "common/strbuf.h"
+#include "rpc/rpc.h"
 #include "../../sched/filters.h"
 #include "../../sched/host_state.h"
-#include "rpc.h"
-#include "strbuf.h"
 #include "testhelp.h"
 
 static const struct sched_config config = SCHED_CONFIG_DEFAULTS;

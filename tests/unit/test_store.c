@@ -1,116 +1,224 @@
-/* Unit tests: the SQLite store, its compare-and-set updates and its
- * durability across a reopen. */
+/*
+ * test_store.c - the store and the objects in memory: persistence across a
+ * reopen, group commit, conflicts within a batch, and compare-and-set
+ * hammered from many threads.
+ */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "testhelp.h"
-#include "../../novafs/store.h"
+#include "node.h"
+#include "obj.h"
+#include "publish.h"
+#include "store.h"
 
-static int count_cb(void *ctx, const char *name)
+enum { F_NAME, F_COUNT, F_OWNER, F_NFIELDS };
+
+static const char *const owners[] = { "none", "a", "b", NULL };
+
+static const struct field fields[] = {
+	[F_NAME] = { "label", FIELD_TEXT, 0, NULL, 0 },
+	[F_COUNT] = { "count", FIELD_INT, 0, NULL, 7 },
+	[F_OWNER] = { "holder", FIELD_ENUM, 0, owners, 0 },
+};
+
+static const struct kind widget = {
+	.name = "widget", .table = "widgets", .collection = "widgets",
+	.collection_mode = 0755, .mode = S_IFDIR | 0755,
+	.fields = fields, .nfields = F_NFIELDS,
+};
+
+static const struct kind *const kinds[] = { &widget, NULL };
+
+/* The store publishes into these; the mount is not part of this test. */
+static atomic_int published;
+void publish_changes(const struct publish_change *c, size_t n)
 {
-	(*(int *)ctx)++;
-	return 0;
+	atomic_fetch_add(&published, (int)n);
+}
+
+struct create_arg {
+	char name[32];
+	int err;
+};
+
+static int create_run(struct txn *t, void *ctx)
+{
+	struct create_arg *a = ctx;
+	struct obj *o;
+	int rc = txn_create(t, obj_top_coll(&widget), a->name, 1000, 1000, &o);
+
+	if (rc == 0)
+		rc = txn_set_text(t, o, F_NAME, a->name);
+	return rc;
+}
+
+static int bump_run(struct txn *t, void *ctx)
+{
+	struct obj *o = coll_find(obj_top_coll(&widget), ctx);
+	int rc;
+
+	if (!o)
+		return -ENOENT;
+	rc = txn_touch(t, o);
+	if (rc == 0)
+		rc = txn_set_int(t, o, F_COUNT, obj_int(o, F_COUNT) + 1);
+	return rc;
+}
+
+/* The hammer: threads claim and release one holder slot; a claim
+ * succeeds only when nobody holds it (compare-and-set). */
+static const char *slot = "slot";
+static atomic_int claims, releases, refused;
+
+struct claim {
+	int who;            /* 1 or 2: a or b */
+	bool release;
+};
+
+static int claim_run(struct txn *t, void *ctx)
+{
+	struct claim *c = ctx;
+	struct obj *o = coll_find(obj_top_coll(&widget), slot);
+	int rc = txn_touch(t, o);
+
+	if (rc < 0)
+		return rc;
+	if (c->release) {
+		if (obj_int(o, F_OWNER) != c->who)
+			return -EPERM;
+		return txn_set_int(t, o, F_OWNER, 0);
+	}
+	if (obj_int(o, F_OWNER) != 0)
+		return -EBUSY;
+	/* Between the check and the set nobody can change it: the count
+	 * moves with every successful claim, so a lost update shows. */
+	rc = txn_set_int(t, o, F_OWNER, c->who);
+	if (rc == 0)
+		rc = txn_set_int(t, o, F_COUNT, obj_int(o, F_COUNT) + 1);
+	return rc;
+}
+
+static void *hammer(void *arg)
+{
+	struct claim c = { (int)(intptr_t)arg, false };
+	int i, rc;
+
+	for (i = 0; i < 500; i++) {
+		c.release = false;
+		rc = store_run(claim_run, &c);
+		if (rc == 0) {
+			atomic_fetch_add(&claims, 1);
+			c.release = true;
+			if (store_run(claim_run, &c) == 0)
+				atomic_fetch_add(&releases, 1);
+		} else if (rc == -EBUSY) {
+			atomic_fetch_add(&refused, 1);
+		}
+	}
+	return NULL;
+}
+
+static void *creator(void *arg)
+{
+	struct create_arg a;
+	int i, base = (int)(intptr_t)arg;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(a.name, sizeof(a.name), "w%d-%d", base, i);
+		a.err = store_run(create_run, &a);
+		if (a.err)
+			fprintf(stderr, "create %s: %d\n", a.name, a.err);
+	}
+	return NULL;
+}
+
+static void open_store(const char *path)
+{
+	const char *why = NULL;
+
+	CHECK(obj_init(kinds) == 0);
+	CHECK_INT(store_open(path, kinds, &why), 0);
+	CHECK_INT(store_start(), 0);
+}
+
+static void close_store(void)
+{
+	store_close();
+	obj_shutdown();
 }
 
 int main(void)
 {
-	char dir[] = "/tmp/novafs-store-XXXXXX", path[64];
-	struct store *st = NULL;
-	struct instance a, b;
-	struct instance_patch p;
-	struct flavor fl;
-	const char *why;
-	int n = 0;
+	char dir[] = "/tmp/test_store.XXXXXX", path[64];
+	struct create_arg a;
+	pthread_t th[16];
+	uint64_t commits, ops, commits0, ops0;
+	struct obj *o;
+	int i;
 
 	if (!mkdtemp(dir))
 		return 1;
-	snprintf(path, sizeof(path), "%s/test.db", dir);
-	CHECK_INT(store_open(path, &st, &why), 0);
-	CHECK_INT(store_flavor_get(st, "m1.small", &fl), 0);
-	CHECK(fl.vcpus == 1 && fl.memory_mb == 2048 && fl.disk_gb == 20);
-	CHECK_INT(store_flavor_get(st, "m1.huge", &fl), -ENOENT);
-	store_flavor_list(st, count_cb, &n);
-	CHECK_INT(n, 4);
+	snprintf(path, sizeof(path), "%s/db", dir);
+	open_store(path);
 
-	CHECK_INT(store_instance_create(st, "web1", 1000, 100, &a), 0);
-	CHECK_STR(a.vm_state, "stopped");
-	CHECK_STR(a.task_state, "");
-	CHECK_STR(a.power_state, "nostate");
-	CHECK_INT(strlen(a.uuid), 36);
-	CHECK_INT(a.uid, 1000);
-	CHECK_INT(store_instance_create(st, "web1", 0, 0, &b), -EEXIST);
-	CHECK_INT(store_instance_get(st, "nope", &b), -ENOENT);
+	snprintf(a.name, sizeof(a.name), "%s", slot);
+	CHECK_INT(store_run(create_run, &a), 0);
+	CHECK_INT(store_run(create_run, &a), -EEXIST);
+	o = coll_find(obj_top_coll(&widget), slot);
+	CHECK(o != NULL);
+	CHECK_INT(obj_int(o, F_COUNT), 7);  /* the field's default */
+	CHECK_STR(obj_text(o, F_NAME), "slot");
+	CHECK_INT(o->uid, 1000);
 
-	/* A claim succeeds once; the second sees the first's task. */
-	memset(&p, 0, sizeof(p));
-	p.expected_vm_state = "stopped";
-	p.expected_task_state = "";
-	p.task_state = "scheduling";
-	CHECK_INT(store_instance_update(st, a.uuid, &p), 1);
-	CHECK_INT(store_instance_update(st, a.uuid, &p), 0);
+	/* Parallel creators share commits. */
+	store_stats(&commits0, &ops0);
+	for (i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, creator, (void *)(intptr_t)i);
+	for (i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	store_stats(&commits, &ops);
+	CHECK_INT(obj_top_coll(&widget)->count, 401);
+	CHECK_MSG(ops - ops0 == 400, "400 creates ran as ops (%llu)",
+		  (unsigned long long)(ops - ops0));
+	CHECK_MSG(commits - commits0 < 400,
+		  "group commit: %llu commits for 400 creates",
+		  (unsigned long long)(commits - commits0));
 
-	/* A report for another task is stale and changes nothing. */
-	memset(&p, 0, sizeof(p));
-	p.expected_task_state = "powering-off";
-	p.vm_state = "stopped";
-	CHECK_INT(store_instance_update(st, a.uuid, &p), 0);
-	memset(&p, 0, sizeof(p));
-	p.expected_task_state = "scheduling";
-	p.vm_state = "active";
-	p.task_state = "";
-	p.host = "node1";
-	CHECK_INT(store_instance_update(st, a.uuid, &p), 1);
-	CHECK_INT(store_instance_get(st, "web1", &b), 0);
-	CHECK_STR(b.vm_state, "active");
-	CHECK_STR(b.host, "node1");
-	CHECK_STR(b.task_state, "");
+	/* Two ops on one object in a batch: the second sees the first. */
+	for (i = 0; i < 100; i++)
+		store_do(bump_run, NULL, (void *)slot);
+	CHECK_INT(store_run(bump_run, (void *)slot), 0);
+	CHECK_INT(obj_int(o, F_COUNT), 7 + 101);
 
-	/* Raw desired state keeps every byte, NULs included. */
-	memset(&p, 0, sizeof(p));
-	p.flavor = "m1.tiny";
-	p.flavor_raw = "m1.tiny\n\0x";
-	p.flavor_raw_len = 10;
-	p.require_unlaunched = true;
-	CHECK_INT(store_instance_update(st, a.uuid, &p), 1);
-	CHECK_INT(store_instance_get(st, "web1", &b), 0);
-	CHECK_INT(b.flavor_raw_len, 10);
-	CHECK(memcmp(b.flavor_raw, "m1.tiny\n\0x", 10) == 0);
-	memset(&p, 0, sizeof(p));
-	p.set_launched = true;
-	CHECK_INT(store_instance_update(st, a.uuid, &p), 1);
-	memset(&p, 0, sizeof(p));
-	p.flavor = "m1.large";
-	p.require_unlaunched = true;
-	CHECK_INT(store_instance_update(st, a.uuid, &p), 0);
+	/* Compare-and-set from 16 threads: every claim was exclusive. */
+	for (i = 0; i < 16; i++)
+		pthread_create(&th[i], NULL, hammer, (void *)(intptr_t)(1 + i % 2));
+	for (i = 0; i < 16; i++)
+		pthread_join(th[i], NULL);
+	CHECK_MSG(claims == releases, "every claim released (%d/%d, %d refused)",
+		  claims, releases, refused);
+	CHECK_INT(obj_int(o, F_OWNER), 0);
+	CHECK_INT(obj_int(o, F_COUNT), 7 + 101 + claims);
+	CHECK(atomic_load(&published) > 0);
 
-	/* Tasks only this daemon drives are repaired after a crash. */
-	CHECK_INT(store_instance_create(st, "web2", 0, 0, &b), 0);
-	memset(&p, 0, sizeof(p));
-	p.task_state = "scheduling";
-	CHECK_INT(store_instance_update(st, b.uuid, &p), 1);
-	store_close(st);
-
-	CHECK_INT(store_open(path, &st, &why), 0);
-	CHECK_INT(store_reset_interrupted(st), 1);
-	CHECK_INT(store_instance_get(st, "web2", &b), 0);
-	CHECK_STR(b.task_state, "");
-	CHECK_STR(b.fault, "Interrupted: novafs stopped during scheduling");
-	CHECK_INT(store_instance_get(st, "web1", &b), 0);
-	CHECK_STR(b.vm_state, "active");
-	CHECK(b.launched);
-	n = 0;
-	store_instance_list(st, count_cb, &n);
-	CHECK_INT(n, 2);
-	CHECK_INT(store_instance_delete(st, b.uuid), 0);
-	CHECK_INT(store_instance_delete(st, b.uuid), 0);
-	CHECK_INT(store_instance_get(st, "web1", &b), -ENOENT);
-	store_close(st);
-
-	CHECK_INT(store_open("/nonexistent/dir/x.db", &st, &why), -EACCES);
-	CHECK(why != NULL);
+	/* Everything is in the database. */
+	close_store();
+	open_store(path);
+	o = coll_find(obj_top_coll(&widget), slot);
+	CHECK(o != NULL);
+	CHECK_INT(obj_top_coll(&widget)->count, 401);
+	CHECK_INT(obj_int(o, F_COUNT), 7 + 101 + claims);
+	CHECK_STR(obj_text(coll_find(obj_top_coll(&widget), "w3-17"), F_NAME), "w3-17");
+	close_store();
 
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
-	return system(path) == 0 ? test_done() : 1;
+	if (system(path) != 0)
+		return 1;
+	return test_done();
 }

@@ -1,10 +1,13 @@
 /*
- * test_strbuf.c - strbuf.h: growth, formatting, NUL bytes, detach/release.
+ * test_strbuf.c - strbuf.h: growth, formatting, NUL bytes, detach/release,
+ * and the escaping that keeps user bytes on one log line.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
+#include "common/strbuf.h"
 #include "testhelp.h"
 
 static void test_init_empty(void)
@@ -109,6 +112,80 @@ static void test_detach(void)
 	free(s);
 }
 
+/* in is a string literal: its length comes from sizeof, NULs included. */
+#define CHECK_ESCAPED(in, want) check_escaped(in, sizeof(in) - 1, want)
+
+static void check_escaped(const char *in, size_t len, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_escaped(&sb, in, len);
+	CHECK_STR(sb.buf, want);
+	CHECK_INT(sb.len, strlen(want));
+	strbuf_release(&sb);
+}
+
+/* The inverse of strbuf_add_escaped, to prove nothing is lost. */
+static size_t unescape(const char *s, unsigned char *out)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (*s) {
+		if (*s != '\\') {
+			out[n++] = (unsigned char)*s++;
+			continue;
+		}
+		switch (s[1]) {
+		case 'n': out[n++] = '\n'; s += 2; break;
+		case 'r': out[n++] = '\r'; s += 2; break;
+		case 't': out[n++] = '\t'; s += 2; break;
+		case 'x':
+			sscanf(s + 2, "%2x", &v);
+			out[n++] = (unsigned char)v;
+			s += 4;
+			break;
+		default: out[n++] = (unsigned char)s[1]; s += 2; break;
+		}
+	}
+	return n;
+}
+
+static void test_escaped(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	unsigned char all[256], back[256];
+	bool clean = true;
+	size_t i;
+
+	CHECK_ESCAPED("plain text, 100% (ok) ~{}", "plain text, 100% (ok) ~{}");
+	CHECK_ESCAPED("a\\b", "a\\\\b");
+	CHECK_ESCAPED("one\ntwo\r\tthree", "one\\ntwo\\r\\tthree");
+	CHECK_ESCAPED("\x00\x01\x1f\x7f", "\\x00\\x01\\x1f\\x7f");
+	CHECK_ESCAPED("\x1b[31mred", "\\x1b[31mred");
+	CHECK_ESCAPED("caf\xc3\xa9 \x80\xff", "caf\xc3\xa9 \x80\xff");
+	CHECK_ESCAPED("a\0b", "a\\x00b"); /* len counts, not NUL */
+	CHECK_ESCAPED("", "");
+	CHECK_ESCAPED("web1\n2026-01-01T00:00:00Z INFO: forged",
+		      "web1\\n2026-01-01T00:00:00Z INFO: forged");
+
+	strbuf_addstr(&sb, "name=");
+	strbuf_add_escaped(&sb, "x\ny", 3);
+	CHECK_STR(sb.buf, "name=x\\ny"); /* appends */
+
+	for (i = 0; i < 256; i++)
+		all[i] = (unsigned char)i;
+	strbuf_reset(&sb);
+	strbuf_add_escaped(&sb, all, sizeof(all));
+	for (i = 0; i < sb.len; i++)
+		if ((unsigned char)sb.buf[i] < 0x20 || sb.buf[i] == 0x7f)
+			clean = false;
+	CHECK_MSG(clean, "no control byte survives escaping");
+	CHECK_INT(unescape(sb.buf, back), 256);
+	CHECK(memcmp(all, back, sizeof(all)) == 0);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	test_init_empty();
@@ -117,5 +194,6 @@ int main(void)
 	test_nul_bytes();
 	test_rtrim();
 	test_detach();
+	test_escaped();
 	return test_done();
 }

@@ -1,0 +1,172 @@
+/*
+ * action_record.c - the action history kind (see action_record.h).
+ *
+ * Records are named by a sequence number and the action ("000003-stop"),
+ * so that `ls` lists them in the order they happened.
+ */
+#include "action_record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "node.h"
+#include "obj.h"
+#include "store.h"
+
+enum { R_ACTION, R_REQUEST, R_USER, R_START, R_FINISH, R_RESULT, R_MESSAGE,
+       R_NFIELDS };
+
+enum { RESULT_RUNNING, RESULT_SUCCESS, RESULT_ERROR };
+static const char *const results[] = { "running", "success", "error", NULL };
+
+static const struct field fields[] = {
+	[R_ACTION] = { "action", FIELD_TEXT, 0, NULL, 0 },
+	[R_REQUEST] = { "request_id", FIELD_TEXT, 0, NULL, 0 },
+	[R_USER] = { "user", FIELD_INT, 0, NULL, 0 },
+	[R_START] = { "start_time", FIELD_INT, 0, NULL, 0 },
+	[R_FINISH] = { "finish_time", FIELD_INT, 0, NULL, 0 },
+	[R_RESULT] = { "result", FIELD_ENUM, FIELD_EVENT, results, RESULT_RUNNING },
+	[R_MESSAGE] = { "message", FIELD_TEXT, 0, NULL, 0 },
+};
+
+static void add_text(struct strbuf *out, const char *s)
+{
+	if (s[0])
+		strbuf_addf(out, "%s\n", s);
+}
+
+static void add_time(struct strbuf *out, int64_t ns)
+{
+	char buf[CLOCK_ISO_LEN];
+
+	if (!ns)
+		return;
+	clock_format_iso(ns, buf);
+	strbuf_addf(out, "%s\n", buf);
+}
+
+static void show_action(const struct obj *o, struct strbuf *out)
+{
+	add_text(out, obj_text(o, R_ACTION));
+}
+
+static void show_request(const struct obj *o, struct strbuf *out)
+{
+	add_text(out, obj_text(o, R_REQUEST));
+}
+
+static void show_user(const struct obj *o, struct strbuf *out)
+{
+	strbuf_addf(out, "%lld\n", (long long)obj_int(o, R_USER));
+}
+
+static void show_start(const struct obj *o, struct strbuf *out)
+{
+	add_time(out, obj_int(o, R_START));
+}
+
+static void show_finish(const struct obj *o, struct strbuf *out)
+{
+	add_time(out, obj_int(o, R_FINISH));
+}
+
+static void show_result(const struct obj *o, struct strbuf *out)
+{
+	add_text(out, results[obj_int(o, R_RESULT)]);
+}
+
+static void show_message(const struct obj *o, struct strbuf *out)
+{
+	add_text(out, obj_text(o, R_MESSAGE));
+}
+
+#define DEP(f) (1ULL << (f))
+
+static const struct node nodes[] = {
+	{ "action", NODE_ATTR, 0444, NULL, DEP(R_ACTION), show_action },
+	{ "request_id", NODE_ATTR, 0444, NULL, DEP(R_REQUEST), show_request },
+	{ "user", NODE_ATTR, 0444, NULL, DEP(R_USER), show_user },
+	{ "start_time", NODE_ATTR, 0444, NULL, DEP(R_START), show_start },
+	{ "finish_time", NODE_ATTR, 0444, NULL, DEP(R_FINISH), show_finish },
+	{ "result", NODE_ATTR, 0444, NULL, DEP(R_RESULT), show_result },
+	{ "message", NODE_ATTR, 0444, NULL, DEP(R_MESSAGE), show_message },
+};
+
+const struct kind action_record_kind = {
+	.name = "action",
+	.table = "instance_actions",
+	.mode = S_IFDIR | 0555,
+	.fields = fields,
+	.nfields = R_NFIELDS,
+	.nodes = nodes,
+	.nnodes = sizeof(nodes) / sizeof(nodes[0]),
+};
+
+/* The collection of records of inst: its kind's collection entry. */
+static struct coll *records_of(struct obj *inst)
+{
+	unsigned i;
+
+	for (i = 0; i < inst->kind->nnodes; i++)
+		if (inst->kind->nodes[i].kind == &action_record_kind)
+			return obj_coll(inst, i);
+	return NULL;
+}
+
+int action_record_start(struct txn *t, struct obj *inst, const char *action,
+			const char *request_id, uid_t uid, struct obj **out)
+{
+	struct coll *c = records_of(inst);
+	char name[OBJ_NAME_MAX + 1];
+	struct obj *rec;
+	int rc;
+
+	if (!c)
+		return -ENOENT;
+	snprintf(name, sizeof(name), "%06zu-%s", c->count + 1, action);
+	/* The records of an instance are its own: readable by everyone,
+	 * like the instance. */
+	rc = txn_create(t, c, name, inst->uid, inst->gid, &rec);
+	if (rc == -EEXIST) /* a second action in the same batch */
+		return -EAGAIN;
+	if (rc == 0)
+		rc = txn_set_text(t, rec, R_ACTION, action);
+	if (rc == 0)
+		rc = txn_set_text(t, rec, R_REQUEST, request_id);
+	if (rc == 0)
+		rc = txn_set_int(t, rec, R_USER, uid);
+	if (rc == 0)
+		rc = txn_set_int(t, rec, R_START, clock_real_ns());
+	if (rc == 0)
+		*out = rec;
+	return rc;
+}
+
+int action_record_finish(struct txn *t, struct obj *rec, bool ok,
+			 const char *message)
+{
+	int rc;
+
+	if (rec->dead || txn_int(t, rec, R_RESULT) != RESULT_RUNNING)
+		return 0;
+	rc = txn_set_int(t, rec, R_RESULT, ok ? RESULT_SUCCESS : RESULT_ERROR);
+	if (rc == 0)
+		rc = txn_set_int(t, rec, R_FINISH, clock_real_ns());
+	if (rc == 0)
+		rc = txn_set_text(t, rec, R_MESSAGE, message);
+	return rc;
+}
+
+struct obj *action_record_running(struct obj *inst, const char *request_id)
+{
+	struct coll *c = records_of(inst);
+	struct obj *rec;
+
+	for (rec = c ? c->tail : NULL; rec; rec = rec->prev)
+		if (obj_int(rec, R_RESULT) == RESULT_RUNNING &&
+		    (!request_id || strcmp(obj_text(rec, R_REQUEST), request_id) == 0))
+			return rec;
+	return NULL;
+}

@@ -1,0 +1,489 @@
+/*
+ * actions.c - the action table and its runner (see actions.h).
+ *
+ * A run is a small state machine whose steps run where their input is:
+ * claim (committer: validate and claim the task), then the bus (bus
+ * thread: ask the scheduler, the compute host), then the committer again
+ * to record what happened.  No step blocks; each hands the run to the
+ * next.  Whatever happens, the run ends in finish(), which completes the
+ * write or rmdir that asked for it.
+ */
+#include "actions.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "rpc/methods.h"
+#include "rpc/rpc.h"
+#include "action_record.h"
+#include "conductor.h"
+#include "flavor.h"
+#include "instance.h"
+#include "node.h"
+#include "obj.h"
+#include "store.h"
+
+#define VM(s) (1u << (s))
+
+const struct action actions[] = {
+	{ "start", VM(VM_STOPPED) | VM(VM_ERROR), TASK_POWERING_ON,
+	  &compute_start_instance, VM_ACTIVE },
+	{ "stop", VM(VM_ACTIVE), TASK_POWERING_OFF, &compute_stop_instance,
+	  VM_STOPPED },
+	{ "delete", ~0u, TASK_DELETING, &compute_terminate_instance, VM_STOPPED },
+	{ NULL },
+};
+
+static const struct action *action_named(const char *name)
+{
+	const struct action *a;
+
+	for (a = actions; a->name; a++)
+		if (strcmp(a->name, name) == 0)
+			return a;
+	return NULL;
+}
+
+const struct action *action_parse(const char *line, size_t len)
+{
+	const struct action *a;
+
+	while (len && strchr(" \t\r\n", line[0])) {
+		line++;
+		len--;
+	}
+	while (len && strchr(" \t\r\n", line[len - 1]))
+		len--;
+	for (a = actions; a->name; a++)
+		if (strlen(a->name) == len && memcmp(a->name, line, len) == 0)
+			return a;
+	return NULL;
+}
+
+int action_check(const struct action *a, const char *name, enum vm_state vm,
+		 enum task_state task, struct rpc_error *e)
+{
+	struct strbuf allowed = STRBUF_INIT;
+	int s, rc;
+
+	if (task != TASK_NONE)
+		return rpc_error_set(e, -EBUSY, "InstanceInvalidState",
+				     "cannot %s %s: task %s is in progress",
+				     a->name, name, task_state_name(task));
+	if (a->allowed & VM(vm))
+		return 0;
+	for (s = 0; s < VM_STATE_COUNT; s++)
+		if (a->allowed & VM(s))
+			strbuf_addf(&allowed, "%s%s", allowed.len ? " or " : "",
+				    vm_state_name((enum vm_state)s));
+	rc = rpc_error_set(e, -EBUSY, "InstanceInvalidState",
+			   "cannot %s %s: it is %s (%s needs %s)", a->name, name,
+			   vm_state_name(vm), a->name, allowed.buf);
+	strbuf_release(&allowed);
+	return rc;
+}
+
+/* One action in progress. */
+struct run {
+	struct wreq *w;
+	struct obj *o;               /* a reference */
+	const struct action *a;
+	enum task_state task;        /* the task claimed */
+	bool first;                  /* a first start: scheduled first */
+	char host[64];
+	json_t *instance;            /* the instance as compute hosts see it */
+	json_t *flavor;              /* as the scheduler sees it */
+	bool keep_state;             /* a failure leaves vm_state alone */
+	struct rpc_error e;          /* why it failed */
+	char request[48];            /* "req-UUID" */
+	uid_t uid;                   /* who asked */
+	struct obj *rec;             /* its action record (lives with o) */
+};
+
+static void finish(struct run *r, int err)
+{
+	wreq_done(r->w, err);
+	json_decref(r->instance);
+	json_decref(r->flavor);
+	obj_put(r->o);
+	free(r);
+}
+
+/* Transport failures leave the instance as it was: retrying may work. */
+static bool transport_failure(int err)
+{
+	return err == -ENETDOWN || err == -EHOSTDOWN || err == -ETIMEDOUT ||
+	       err == -ENOMEM || err == -EIO;
+}
+
+/* Ends the claimed task with r->e: in error when the remote side refused,
+ * as it was when it could not be reached; a first start that failed after
+ * scheduling forgets its host. */
+static int fail_run(struct txn *t, void *ctx)
+{
+	struct run *r = ctx;
+	int rc;
+
+	if (r->o->dead || obj_int(r->o, I_TASK_STATE) != r->task)
+		return r->e.err; /* somebody else ended it already */
+	txn_set_request(t, r->request);
+	if ((rc = txn_touch(t, r->o)) < 0 ||
+	    (rc = txn_set_int(t, r->o, I_TASK_STATE, TASK_NONE)) < 0 ||
+	    (rc = instance_stage_fault(t, r->o, &r->e)) < 0)
+		return rc;
+	if (r->rec) {
+		char fault[sizeof(r->e.cls) + sizeof(r->e.message) + 2];
+
+		snprintf(fault, sizeof(fault), "%s: %s", r->e.cls, r->e.message);
+		if ((rc = action_record_finish(t, r->rec, false, fault)) < 0)
+			return rc;
+	}
+	if (!r->keep_state && !transport_failure(r->e.err) &&
+	    (rc = txn_set_int(t, r->o, I_VM_STATE, VM_ERROR)) < 0)
+		return rc;
+	if (r->first && (rc = txn_set_text(t, r->o, I_HOST, "")) < 0)
+		return rc;
+	return r->e.err;
+}
+
+static void fail_then(void *ctx, int err)
+{
+	struct run *r = ctx;
+
+	finish(r, r->e.err ? r->e.err : err);
+}
+
+static void fail(struct run *r, int err, const struct rpc_error *e)
+{
+	if (e && e->err)
+		r->e = *e;
+	else
+		rpc_error_set(&r->e, err, NULL, "%s", strerror(-err));
+	store_do(fail_run, fail_then, r);
+}
+
+static void cast_done(void *ctx, int err, json_t *result,
+		      const struct rpc_error *e)
+{
+	struct run *r = ctx;
+
+	if (err < 0)
+		fail(r, err, e);
+	else
+		finish(r, 0);
+}
+
+/* Asks the instance's host to act, as the action's method. */
+static void ask_host(struct run *r)
+{
+	json_t *args = json_pack("{s:O, s:s}", "instance", r->instance,
+				 "expected_task_state", task_state_name(r->task));
+
+	if (!args) {
+		fail(r, -ENOMEM, NULL);
+		return;
+	}
+	conductor_cast(r->a->method, r->host, r->request, args, cast_done, r);
+}
+
+/* The scheduler chose a host: record it, then start there. */
+static int spawn_run(struct txn *t, void *ctx)
+{
+	struct run *r = ctx;
+	int rc;
+
+	if (r->o->dead)
+		return -ENOENT;
+	if (obj_int(r->o, I_TASK_STATE) != TASK_SCHEDULING)
+		return rpc_error_set(&r->e, -EBUSY, "InstanceInvalidState",
+				     "%s changed while it was being scheduled",
+				     r->o->name);
+	txn_set_request(t, r->request);
+	if ((rc = txn_touch(t, r->o)) < 0 ||
+	    (rc = txn_set_text(t, r->o, I_HOST, r->host)) < 0 ||
+	    (rc = txn_set_int(t, r->o, I_TASK_STATE, TASK_SPAWNING)) < 0 ||
+	    (rc = txn_set_int(t, r->o, I_LAUNCHED, 1)) < 0)
+		return rc;
+	r->task = TASK_SPAWNING;
+	log_info("%s: scheduled on %s", r->o->name, r->host);
+	return 0;
+}
+
+static void spawn_then(void *ctx, int err)
+{
+	struct run *r = ctx;
+
+	if (err < 0)
+		finish(r, err);
+	else
+		ask_host(r);
+}
+
+static void scheduled(void *ctx, int err, json_t *result,
+		      const struct rpc_error *e)
+{
+	struct run *r = ctx;
+
+	if (err < 0) {
+		fail(r, err, e);
+		return;
+	}
+	snprintf(r->host, sizeof(r->host), "%s",
+		 json_string_value(json_object_get(result, "host")));
+	store_do(spawn_run, spawn_then, r);
+}
+
+/* The instance and flavor objects the bus needs, from the committed
+ * state (the committer's to read). */
+static int describe(struct run *r, struct rpc_error *e)
+{
+	const char *name = obj_text(r->o, I_FLAVOR);
+	struct obj *fl;
+
+	if (!name[0])
+		return rpc_error_set(e, -EINVAL, "InvalidInput",
+				     "%s has no flavor: write one to its flavor file first",
+				     r->o->name);
+	fl = flavor_find(name);
+	if (!fl)
+		return rpc_error_set(e, -EINVAL, "FlavorNotFound",
+				     "flavor %s does not exist", name);
+	r->flavor = json_pack("{s:s, s:I, s:I, s:I}", "name", fl->name,
+			      "vcpus", (json_int_t)obj_int(fl, FLAVOR_VCPUS),
+			      "memory_mb", (json_int_t)obj_int(fl, FLAVOR_MEMORY_MB),
+			      "disk_gb", (json_int_t)obj_int(fl, FLAVOR_DISK_GB));
+	r->instance = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}",
+				"uuid", r->o->uuid, "name", r->o->name,
+				"flavor", fl->name,
+				"vcpus", (json_int_t)obj_int(fl, FLAVOR_VCPUS),
+				"memory_mb", (json_int_t)obj_int(fl, FLAVOR_MEMORY_MB),
+				"disk_gb", (json_int_t)obj_int(fl, FLAVOR_DISK_GB));
+	if (!r->flavor || !r->instance)
+		return rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	return 0;
+}
+
+/* Claims the action's task, or refuses with the reason in fault. */
+static int claim_run(struct txn *t, void *ctx)
+{
+	struct run *r = ctx;
+	struct rpc_error e = { 0 };
+	int rc;
+
+	if (r->o->dead)
+		return -ENOENT;
+	rc = txn_touch(t, r->o);
+	if (rc < 0)
+		return rc;
+	txn_set_request(t, r->request);
+	snprintf(r->host, sizeof(r->host), "%s", obj_text(r->o, I_HOST));
+	r->first = r->a->method == &compute_start_instance && !r->host[0];
+	r->task = r->first ? TASK_SCHEDULING : r->a->task;
+	rc = action_check(r->a, r->o->name,
+			  (enum vm_state)obj_int(r->o, I_VM_STATE),
+			  (enum task_state)obj_int(r->o, I_TASK_STATE), &e);
+	if (rc == 0 && r->a->method != &compute_terminate_instance)
+		rc = describe(r, &e);
+	/* Fail fast: a service known to be down is not asked.  A delete
+	 * goes on regardless (see action_delete). */
+	if (rc == 0 && r->first)
+		rc = conductor_check_service("novafs-scheduler", NULL, &e);
+	else if (rc == 0 && r->host[0] && r->a->method != &compute_terminate_instance)
+		rc = conductor_check_service("novafs-compute", r->host, &e);
+	if (rc < 0) {
+		instance_stage_fault(t, r->o, &e);
+		return rc;
+	}
+	if ((rc = txn_set_int(t, r->o, I_TASK_STATE, r->task)) < 0 ||
+	    (rc = txn_set_text(t, r->o, I_FAULT, "")) < 0)
+		return rc;
+	if (r->a->method != &compute_terminate_instance &&
+	    (rc = action_record_start(t, r->o, r->a->name, r->request, r->uid,
+				      &r->rec)) < 0)
+		return rc;
+	log_info("%s: %s requested (%s)", r->o->name, r->a->name, r->request);
+	return 0;
+}
+
+static void claim_then(void *ctx, int err)
+{
+	struct run *r = ctx;
+	json_t *args;
+
+	if (err < 0) {
+		finish(r, err);
+		return;
+	}
+	if (!r->first) {
+		ask_host(r);
+		return;
+	}
+	args = json_pack("{s:s, s:O}", "instance_uuid", r->o->uuid,
+			 "flavor", r->flavor);
+	if (!args)
+		fail(r, -ENOMEM, NULL);
+	else
+		conductor_call(&scheduler_select_destinations, NULL, r->request,
+			       args, scheduled, r);
+}
+
+static struct run *run_new(struct obj *o, const struct action *a,
+			   struct wreq *w)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	char uuid[UUID_STR_LEN];
+
+	if (!r) {
+		wreq_done(w, -ENOMEM);
+		return NULL;
+	}
+	r->w = w;
+	r->o = o;
+	obj_get(o);
+	r->a = a;
+	r->uid = w->uid;
+	uuid_generate_str(uuid);
+	snprintf(r->request, sizeof(r->request), "req-%s", uuid);
+	return r;
+}
+
+/* An unknown command is refused with its reason in fault. */
+struct refusal {
+	struct wreq *w;
+	struct obj *o;
+	struct rpc_error e;
+};
+
+static int refuse_run(struct txn *t, void *ctx)
+{
+	struct refusal *rf = ctx;
+	int rc;
+
+	if (rf->o->dead)
+		return -ENOENT;
+	if ((rc = txn_touch(t, rf->o)) < 0 ||
+	    (rc = instance_stage_fault(t, rf->o, &rf->e)) < 0)
+		return rc;
+	return rf->e.err;
+}
+
+static void refuse_then(void *ctx, int err)
+{
+	struct refusal *rf = ctx;
+
+	wreq_done(rf->w, err);
+	obj_put(rf->o);
+	free(rf);
+}
+
+void action_command(struct obj *inst, const char *line, size_t len,
+		    struct wreq *w)
+{
+	const struct action *a = action_parse(line, len);
+	struct refusal *rf;
+	struct run *r;
+
+	if (a && a->method != &compute_terminate_instance) {
+		r = run_new(inst, a, w);
+		if (r)
+			store_do(claim_run, claim_then, r);
+		return;
+	}
+	rf = calloc(1, sizeof(*rf));
+	if (!rf) {
+		wreq_done(w, -ENOMEM);
+		return;
+	}
+	rf->w = w;
+	rf->o = inst;
+	obj_get(inst);
+	/* delete is rmdir's: a directory that vanished on a write would
+	 * surprise every tool holding it open. */
+	rpc_error_set(&rf->e, -EINVAL, "InvalidInput",
+		      "unknown command \"%.*s\" (commands: start stop; delete with rmdir)",
+		      (int)(len > 64 ? 64 : len), line);
+	store_do(refuse_run, refuse_then, rf);
+}
+
+/* --- delete ---
+ *
+ * As Nova's: the host is cast terminate_instance, and the instance is
+ * forgotten as soon as the broker has the request, so that rmdir never
+ * waits on a host (the kernel holds instances/ for as long as an rmdir in
+ * it runs).  A stopped host finds the request in its durable queue when
+ * it runs again; a host whose queue is gone (removed for good) cannot
+ * have the domain any more, and the instance goes all the same: Nova's
+ * local delete.  Only a bus that is down keeps the instance, to be
+ * deleted again later.
+ */
+
+static int delete_run(struct txn *t, void *ctx)
+{
+	struct run *r = ctx;
+	int rc;
+
+	if (r->o->dead)
+		return 0;
+	txn_set_request(t, r->request);
+	rc = txn_delete(t, r->o);
+	if (rc == 0)
+		log_info("%s: deleted", r->o->name);
+	return rc;
+}
+
+static void delete_then(void *ctx, int err)
+{
+	finish(ctx, err);
+}
+
+static void terminate_sent(void *ctx, int err, json_t *result,
+			   const struct rpc_error *e)
+{
+	struct run *r = ctx;
+
+	if (err == -EHOSTDOWN)
+		log_warn("%s: %s: deleting it here (the domain goes if %s ever runs again)",
+			 r->o->name, e->message, r->host);
+	if (err < 0 && err != -EHOSTDOWN) {
+		r->keep_state = true;
+		fail(r, err, e);
+		return;
+	}
+	store_do(delete_run, delete_then, r);
+}
+
+static void delete_claimed(void *ctx, int err)
+{
+	struct run *r = ctx;
+	json_t *args;
+
+	if (err < 0) {
+		finish(r, err);
+		return;
+	}
+	if (!r->host[0]) {
+		store_do(delete_run, delete_then, r);
+		return;
+	}
+	args = json_pack("{s:{s:s, s:s}}", "instance", "uuid", r->o->uuid,
+			 "name", r->o->name);
+	if (!args)
+		fail(r, -ENOMEM, NULL);
+	else
+		conductor_cast(&compute_terminate_instance, r->host, r->request,
+			       args, terminate_sent, r);
+}
+
+void action_delete(struct obj *inst, struct wreq *w)
+{
+	struct run *r = run_new(inst, action_named("delete"), w);
+
+	if (r)
+		store_do(claim_run, delete_claimed, r);
+}

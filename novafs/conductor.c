@@ -1,0 +1,316 @@
+/*
+ * conductor.c - novafs's bus thread (see conductor.h).
+ */
+#include "conductor.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "rpc/methods.h"
+#include "instance.h"
+
+/* A service as its heartbeats describe it. */
+struct service {
+	struct service *next;
+	char binary[32];
+	char host[64];
+	bool up;                  /* the last heartbeat said so */
+	int64_t last_ms;          /* when it came (CLOCK_MONOTONIC) */
+};
+
+static struct {
+	struct loop *loop;
+	struct rpc_bus *bus;
+	pthread_t thread;
+	bool running;
+	atomic_bool bus_up;
+	int64_t down_ms;
+	pthread_mutex_t lock;     /* services */
+	struct service *services;
+} cd = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* --- requests from other threads --- */
+
+struct request {
+	const struct rpc_method_decl *m;
+	char server[64];
+	bool has_server;
+	json_t *args;
+	json_t *context;
+	conductor_done_fn done;
+	void *ctx;
+};
+
+static void request_sent(void *ctx, int err, json_t *result,
+			 const struct rpc_error *e)
+{
+	struct request *rq = ctx;
+
+	rq->done(rq->ctx, err, result, e);
+	json_decref(rq->args);
+	json_decref(rq->context);
+	free(rq);
+}
+
+static void request_send(void *ctx)
+{
+	struct request *rq = ctx;
+	struct rpc_send s = { rq->has_server ? rq->server : NULL, 0, 0,
+			      rq->context };
+	struct rpc_error e = { 0 };
+	int rc;
+
+	if (rq->m->kind == RPC_CALL)
+		rc = rpc_call(cd.bus, rq->m, &s, rq->args, request_sent, rq, &e);
+	else
+		rc = rpc_cast(cd.bus, rq->m, &s, rq->args, request_sent, rq, &e);
+	if (rc < 0)
+		request_sent(rq, rc, NULL, &e);
+}
+
+static void request_post(const struct rpc_method_decl *m, const char *server,
+			 const char *request_id, json_t *args,
+			 conductor_done_fn done, void *ctx)
+{
+	struct request *rq = calloc(1, sizeof(*rq));
+	struct rpc_error e = { 0 };
+
+	if (!rq || !cd.running) {
+		rpc_error_set(&e, rq ? -ENETDOWN : -ENOMEM, NULL,
+			      "the message bus is not running");
+		free(rq);
+		json_decref(args);
+		done(ctx, e.err, NULL, &e);
+		return;
+	}
+	rq->m = m;
+	rq->has_server = server != NULL;
+	if (server)
+		snprintf(rq->server, sizeof(rq->server), "%s", server);
+	rq->args = args;
+	/* The request id travels as oslo's context, so that what the
+	 * service reports back names it too. */
+	if (request_id)
+		rq->context = json_pack("{s:s}", "request_id", request_id);
+	rq->done = done;
+	rq->ctx = ctx;
+	if (loop_post(cd.loop, request_send, rq) < 0) {
+		rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
+		request_sent(rq, e.err, NULL, &e);
+	}
+}
+
+void conductor_cast(const struct rpc_method_decl *m, const char *server,
+		    const char *request_id, json_t *args,
+		    conductor_done_fn done, void *ctx)
+{
+	request_post(m, server, request_id, args, done, ctx);
+}
+
+void conductor_call(const struct rpc_method_decl *m, const char *server,
+		    const char *request_id, json_t *args,
+		    conductor_done_fn done, void *ctx)
+{
+	request_post(m, server, request_id, args, done, ctx);
+}
+
+/* --- services --- */
+
+static struct service *find_service(const char *binary, const char *host)
+{
+	struct service *s;
+
+	for (s = cd.services; s; s = s->next)
+		if (strcmp(s->binary, binary) == 0 && strcmp(s->host, host) == 0)
+			return s;
+	return NULL;
+}
+
+/* Why s counts as down, or 0. */
+static int service_down(const struct service *s, int64_t now,
+			struct rpc_error *why)
+{
+	const char *what = strcmp(s->binary, "novafs-compute") == 0 ?
+			   "compute host" : s->binary;
+
+	if (!s->up)
+		return rpc_error_set(why, -EHOSTDOWN, "ServiceUnavailable",
+				     "%s %s has stopped", what, s->host);
+	if (now - s->last_ms > cd.down_ms)
+		return rpc_error_set(why, -EHOSTDOWN, "ServiceUnavailable",
+				     "%s %s is down: no heartbeat for %lld s", what,
+				     s->host, (long long)(now - s->last_ms) / 1000);
+	return 0;
+}
+
+int conductor_check_service(const char *binary, const char *host,
+			    struct rpc_error *why)
+{
+	int64_t now = clock_mono_ms();
+	struct service *s;
+	bool any = false, up = false;
+	int rc = 0;
+
+	if (!atomic_load(&cd.bus_up))
+		return rpc_error_set(why, -ENETDOWN, "ConnectionError",
+				     "the message bus is not reachable");
+	pthread_mutex_lock(&cd.lock);
+	if (host) {
+		s = find_service(binary, host);
+		if (s)
+			rc = service_down(s, now, why);
+	} else {
+		for (s = cd.services; s; s = s->next) {
+			if (strcmp(s->binary, binary) != 0)
+				continue;
+			any = true;
+			up = up || service_down(s, now, NULL) == 0;
+		}
+		if (any && !up)
+			rc = rpc_error_set(why, -EHOSTDOWN, "ServiceUnavailable",
+					   "%s is down: no instance of it reports",
+					   binary);
+	}
+	pthread_mutex_unlock(&cd.lock);
+	return rc;
+}
+
+static void heard_heartbeat(void *ctx, struct rpc_request *req)
+{
+	json_t *args = rpc_request_args(req);
+	const char *binary = json_string_value(json_object_get(args, "binary"));
+	const char *host = json_string_value(json_object_get(args, "host"));
+	bool up = json_is_true(json_object_get(args, "up"));
+	struct service *s;
+
+	/* The bus has checked that the sender speaks for binary on host
+	 * (scheduler_update_service_capabilities' sender rule). */
+	pthread_mutex_lock(&cd.lock);
+	s = find_service(binary, host);
+	if (!s && (s = calloc(1, sizeof(*s)))) {
+		snprintf(s->binary, sizeof(s->binary), "%s", binary);
+		snprintf(s->host, sizeof(s->host), "%s", host);
+		s->next = cd.services;
+		cd.services = s;
+	}
+	if (s) {
+		if (s->up != up || !s->last_ms)
+			log_info("%s on %s is %s", binary, host, up ? "up" : "down");
+		s->up = up;
+		s->last_ms = clock_mono_ms();
+	}
+	pthread_mutex_unlock(&cd.lock);
+	rpc_request_done(req, NULL, NULL);
+}
+
+/* --- reports --- */
+
+static void finish_request(void *ctx)
+{
+	rpc_request_done(ctx, NULL, NULL);
+}
+
+/* On the committer: the report is durable (or dropped); acknowledge it
+ * on the bus thread. */
+static void report_recorded(void *ctx)
+{
+	if (loop_post(cd.loop, finish_request, ctx) < 0)
+		log_error("conductor: cannot acknowledge a report: out of memory");
+}
+
+static void heard_instance_update(void *ctx, struct rpc_request *req)
+{
+	json_t *context = rpc_request_context(req);
+
+	instance_report(rpc_request_args(req),
+			json_string_value(json_object_get(context, "request_id")),
+			report_recorded, req);
+}
+
+static const struct rpc_handler conductor_handlers[] = {
+	{ &conductor_instance_update, heard_instance_update },
+	{ NULL, NULL },
+};
+
+static const struct rpc_handler heartbeat_handlers[] = {
+	{ &scheduler_update_service_capabilities, heard_heartbeat },
+	{ NULL, NULL },
+};
+
+static void bus_state(void *ctx, bool up, const struct rpc_error *why)
+{
+	atomic_store(&cd.bus_up, up);
+}
+
+static void *conductor_main(void *arg)
+{
+	loop_run(cd.loop);
+	return NULL;
+}
+
+int conductor_start(struct loop *loop, const struct conductor_config *cfg,
+		    struct rpc_error *e)
+{
+	json_t *none = NULL;
+	int rc;
+
+	cd.down_ms = cfg->service_down_time_s * 1000;
+	cd.loop = loop;
+	rc = rpc_bus_new(cd.loop, &cfg->bus, "novafs", &cd.bus, e);
+	if (rc < 0)
+		goto fail;
+	atomic_store(&cd.bus_up, true);
+	rpc_bus_on_state(cd.bus, bus_state, NULL);
+	rc = rpc_subscribe(cd.bus, &conductor_service, RPC_SUB_TOPIC, NULL,
+			   conductor_handlers, NULL, e);
+	if (rc == 0)
+		rc = rpc_subscribe(cd.bus, &scheduler_service, RPC_SUB_FANOUT, NULL,
+				   heartbeat_handlers, NULL, e);
+	if (rc < 0)
+		goto fail;
+	/* Hear from every compute host now, not a report interval later. */
+	none = json_object();
+	if (none && rpc_fanout(cd.bus, &compute_publish_service_capabilities,
+			       none, NULL, NULL, e) < 0)
+		log_warn("cannot ask compute hosts to report: %s", e->message);
+	json_decref(none);
+	return 0;
+fail:
+	rpc_bus_free(cd.bus);
+	cd.bus = NULL;
+	cd.loop = NULL;
+	return rc;
+}
+
+int conductor_run(void)
+{
+	int rc = -pthread_create(&cd.thread, NULL, conductor_main, NULL);
+
+	cd.running = rc == 0;
+	return rc;
+}
+
+void conductor_stop(void)
+{
+	struct service *s;
+
+	if (cd.running) {
+		loop_stop(cd.loop);
+		pthread_join(cd.thread, NULL);
+		cd.running = false;
+	}
+	rpc_bus_free(cd.bus);
+	cd.bus = NULL;
+	cd.loop = NULL;
+	while ((s = cd.services)) {
+		cd.services = s->next;
+		free(s);
+	}
+}

@@ -1,0 +1,48 @@
+/*
+ * instance.h - the instance kind: instances/NAME/ and its files.
+ *
+ * Desired state (flavor) is kept exactly as written; observed state
+ * (vm_state, task_state, power_state, host, fault) comes from the actions
+ * novafs runs and the reports compute hosts send.
+ */
+#ifndef NOVAFS_INSTANCE_H
+#define NOVAFS_INSTANCE_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct obj;
+struct rpc_error;
+struct txn;
+
+enum {
+	I_FLAVOR_RAW,   /* the flavor file's bytes, as written */
+	I_FLAVOR,       /* the flavor named there, "" when none */
+	I_VM_STATE,
+	I_TASK_STATE,
+	I_POWER_STATE,
+	I_HOST,
+	I_FAULT,
+	I_LAUNCHED,     /* has been started at least once */
+	I_NFIELDS
+};
+
+extern const struct kind instance_kind;
+
+/* Stages fault "Class: message" of e on o, and logs it.  For ops. */
+int instance_stage_fault(struct txn *t, struct obj *o, const struct rpc_error *e);
+
+/* After a crash, tasks only novafs drives (scheduling, deleting) can never
+ * finish: puts them back to none with a fault.  Start-up only.  Returns
+ * the number repaired, or -errno. */
+int instance_recover(void);
+
+/* Applies a compute host's instance_update (args checked against the
+ * contract and its sender rule: host is the sender's) for request (its
+ * _context_request_id, or NULL); calls done(ctx) on the committer thread
+ * when it was applied or dropped. */
+void instance_report(json_t *args, const char *request,
+		     void (*done)(void *ctx), void *ctx);
+
+#endif

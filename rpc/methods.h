@@ -1,0 +1,50 @@
+/*
+ * methods.h - every message novafs services exchange, declared once (see
+ * contract.h).  Callers and handlers name these objects; docs/rpc.md is
+ * generated from them.
+ *
+ * Adding a method: declare it in the service's methods_TOPIC.c, list it in
+ * that service's table, add it here, and give the serving side a handler.
+ * Adding an argument a server may not know yet bumps the service's minor
+ * version and the method's version (oslo's rule: an old server refuses the
+ * newer request with UnsupportedVersion instead of misreading it).
+ */
+#ifndef NOVAFS_RPC_METHODS_H
+#define NOVAFS_RPC_METHODS_H
+
+#include "rpc/contract.h"
+
+/* The bounds every service applies to what it is sent. */
+#define RPC_MAX_VCPUS 128
+#define RPC_MAX_MEMORY_MB 262144   /* 256 GiB */
+#define RPC_MAX_DISK_GB 65536
+#define RPC_MAX_FAULT 1024
+
+/* The sizes a flavor gives an instance, bounded alike wherever they
+ * travel (struct rpc_field initialisers). */
+#define RPC_FLAVOR_SIZES \
+	{ "vcpus", RPC_T_INT, 0, 1, RPC_MAX_VCPUS }, \
+	{ "memory_mb", RPC_T_INT, 0, 16, RPC_MAX_MEMORY_MB }, \
+	{ "disk_gb", RPC_T_INT, 0, 0, RPC_MAX_DISK_GB }
+
+/* topic compute (novafs-compute), server HOST */
+extern const struct rpc_service_decl compute_service;
+extern const struct rpc_method_decl compute_start_instance;
+extern const struct rpc_method_decl compute_stop_instance;
+extern const struct rpc_method_decl compute_terminate_instance;
+extern const struct rpc_method_decl compute_get_instance_state;
+extern const struct rpc_method_decl compute_publish_service_capabilities;
+
+/* The binaries that heartbeat, NULL-terminated: "novafs-compute", ... */
+extern const char *const service_binaries[];
+
+/* topic scheduler (novafs-scheduler) */
+extern const struct rpc_service_decl scheduler_service;
+extern const struct rpc_method_decl scheduler_select_destinations;
+extern const struct rpc_method_decl scheduler_update_service_capabilities;
+
+/* topic conductor (novafs) */
+extern const struct rpc_service_decl conductor_service;
+extern const struct rpc_method_decl conductor_instance_update;
+
+#endif

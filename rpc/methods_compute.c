@@ -1,0 +1,101 @@
+/*
+ * methods_compute.c - the contract of topic compute: what novafs asks of a
+ * compute host.  A compute host never reads the database, so each request
+ * carries the instance as the host needs it.
+ */
+#include "rpc/methods.h"
+
+#include "rpc/states.h"
+
+/* The instance object a compute host is sent. */
+static const struct rpc_field instance_members[] = {
+	{ "uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL,
+	  "the instance's UUID, also its libvirt domain's" },
+	{ "name", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its name in the mount" },
+	{ "flavor", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its flavor's name" },
+	RPC_FLAVOR_SIZES,
+	{ NULL },
+};
+
+static const struct rpc_field instance_ref_members[] = {
+	{ "uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL, NULL },
+	{ "name", RPC_T_NAME, 0, 0, 0, NULL, NULL, NULL },
+	{ NULL },
+};
+
+static const struct rpc_field power_args[] = {
+	{ "instance", RPC_T_OBJECT, 0, 0, 0, NULL, instance_members, NULL },
+	{ "expected_task_state", RPC_T_ENUM, 0, 0, 0, task_state_wire_names, NULL,
+	  "the task novafs started; the host echoes it in its instance_update" },
+	{ NULL },
+};
+
+static const struct rpc_field terminate_args[] = {
+	{ "instance", RPC_T_OBJECT, 0, 0, 0, NULL, instance_ref_members, NULL },
+	{ NULL },
+};
+
+static const struct rpc_field state_members[] = {
+	{ "exists", RPC_T_BOOL, 0, 0, 0, NULL, NULL,
+	  "whether the host has a domain for it" },
+	{ "power_state", RPC_T_ENUM, 0, 0, 0, power_state_names, NULL, NULL },
+	{ NULL },
+};
+
+static const struct rpc_field state_result = {
+	NULL, RPC_T_OBJECT, 0, 0, 0, NULL, state_members, NULL
+};
+
+static const struct rpc_field no_args[] = { { NULL } };
+
+const struct rpc_method_decl compute_start_instance = {
+	&compute_service, "start_instance", RPC_CAST, "1.0", RPC_ROLE_API,
+	power_args, NULL,
+	"Defines the instance's domain if it has none and starts it unless it "
+	"runs (a paused one is resumed); reports `instance_update`."
+};
+
+const struct rpc_method_decl compute_stop_instance = {
+	&compute_service, "stop_instance", RPC_CAST, "1.0", RPC_ROLE_API,
+	power_args, NULL,
+	"Powers the domain off if it runs; reports `instance_update`."
+};
+
+const struct rpc_method_decl compute_terminate_instance = {
+	&compute_service, "terminate_instance", RPC_CAST, "1.0", RPC_ROLE_API,
+	terminate_args, NULL,
+	"Destroys and undefines the domain; does nothing when it is already "
+	"gone.  A cast, as Nova's: novafs forgets the instance once the broker "
+	"has the request, which waits in the host's durable queue if the host "
+	"is stopped."
+};
+
+const struct rpc_method_decl compute_get_instance_state = {
+	&compute_service, "get_instance_state", RPC_CALL, "1.0", RPC_ROLE_API,
+	terminate_args, &state_result,
+	"What the hypervisor says of the instance's domain now: how novafs "
+	"learns the outcome of a task whose report never came."
+};
+
+const struct rpc_method_decl compute_publish_service_capabilities = {
+	&compute_service, "publish_service_capabilities", RPC_FANOUT, "1.0",
+	RPC_ROLE_API | RPC_ROLE_SCHEDULER, no_args, NULL,
+	"Asks every compute host to send `update_service_capabilities` now."
+};
+
+static const struct rpc_method_decl *const compute_methods[] = {
+	&compute_start_instance,
+	&compute_stop_instance,
+	&compute_terminate_instance,
+	&compute_get_instance_state,
+	&compute_publish_service_capabilities,
+	NULL,
+};
+
+const struct rpc_service_decl compute_service = {
+	"compute", "1.0", NULL, RPC_ROLE_COMPUTE, compute_methods,
+	"novafs-compute, one per hypervisor host, consumes `compute` (shared), "
+	"`compute.HOST` and its fanout.  Every handler is idempotent: starting "
+	"a running domain, stopping a stopped one or terminating a missing one "
+	"succeeds and reports the state as it is."
+};

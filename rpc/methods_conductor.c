@@ -1,0 +1,69 @@
+/*
+ * methods_conductor.c - the contract of topic conductor: what compute
+ * hosts report to novafs.
+ */
+#include "rpc/methods.h"
+
+#include <errno.h>
+
+#include "rpc/bus.h"
+#include "rpc/states.h"
+
+static const struct rpc_field fault_members[] = {
+	{ "class", RPC_T_STRING, 0, 1, 63, NULL, NULL, NULL },
+	{ "message", RPC_T_STRING, 0, 0, RPC_MAX_FAULT, NULL, NULL, NULL },
+	{ NULL },
+};
+
+static const struct rpc_field update_args[] = {
+	{ "uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL, NULL },
+	{ "expected_task_state", RPC_T_ENUM, RPC_NULLABLE, 0, 0,
+	  task_state_wire_names, NULL,
+	  "the task the report is about: applied only while the instance still "
+	  "has it (null: only while it has none)" },
+	{ "vm_state", RPC_T_ENUM, 0, 0, 0, vm_state_names, NULL, NULL },
+	{ "power_state", RPC_T_ENUM, 0, 0, 0, power_state_names, NULL, NULL },
+	{ "task_state", RPC_T_ENUM, RPC_NULLABLE, 0, 0, task_state_wire_names,
+	  NULL, "the task after the report, null for none" },
+	{ "host", RPC_T_HOST, 0, 0, 0, NULL, NULL,
+	  "the reporting host; must be the instance's, and the sender's" },
+	{ "fault", RPC_T_OBJECT, RPC_NULLABLE, 0, 0, NULL, fault_members,
+	  "why the task failed" },
+	{ NULL },
+};
+
+/* A compute host reports as itself. */
+static int update_sender(const struct rpc_request *req, struct rpc_error *e)
+{
+	const char *host = json_string_value(json_object_get(
+		rpc_request_args(req), "host"));
+
+	if (rpc_request_from_compute(req, host))
+		return 0;
+	return rpc_error_set(e, -EACCES, "NotAuthorized",
+			     "user %s may not report for host %s",
+			     rpc_request_sender(req) ? rpc_request_sender(req) : "?",
+			     host);
+}
+
+const struct rpc_method_decl conductor_instance_update = {
+	&conductor_service, "instance_update", RPC_CAST, "1.0", RPC_ROLE_COMPUTE,
+	update_args, NULL,
+	"A compute host reports an instance's state after acting on it.  novafs "
+	"applies it only while the instance's task is `expected_task_state` "
+	"(Nova's rule), so a redelivered or stale report changes nothing, and "
+	"only from the compute host that runs the instance.",
+	update_sender,
+	"`host` is the sender's: user `compute-HOST` reports only as HOST."
+};
+
+static const struct rpc_method_decl *const conductor_methods[] = {
+	&conductor_instance_update,
+	NULL,
+};
+
+const struct rpc_service_decl conductor_service = {
+	"conductor", "1.0", NULL, RPC_ROLE_API, conductor_methods,
+	"The novafs daemon consumes `conductor` and applies what compute hosts "
+	"report to its store."
+};
