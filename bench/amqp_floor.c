@@ -2,8 +2,9 @@
  * amqp_floor.c - the raw RabbitMQ floors: a call and a confirmed cast with
  * nothing around them.
  *
- * usage: amqp_floor URL call|cast N
- *        URL is amqp://user:pass@HOST:PORT/vhost
+ * usage: AMQP_URL=amqp://USER:PASS@HOST:PORT/VHOST amqp_floor call|cast N
+ *        (the URL comes from the environment: no credentials on a
+ *        command line)
  *
  * call: a server thread, on its own connection, consumes a queue it
  *   declared and sends each message's body back to its reply_to through
@@ -40,6 +41,8 @@
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 
+#include "samples.h"
+
 #define CHANNEL 1
 #define REPLY_TIMEOUT_S 10      /* a reply or confirm later than this is a failure */
 #define CAST_QUEUE_EXPIRES_MS 60000
@@ -73,21 +76,6 @@ struct server {
 	int state;              /* 0 starting, 1 consuming, -1 failed */
 	atomic_int stop;
 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* Prints what failed unless r is normal.  Returns 0, or -EPROTO. */
 static int check(amqp_rpc_reply_t r, const char *what)
@@ -400,27 +388,29 @@ int main(int argc, char *argv[])
 	struct amqp_connection_info ci;
 	struct server s = { .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	struct sigaction sa = { .sa_handler = on_signal };
+	const char *env = getenv("AMQP_URL");
 	char *url = NULL, *end;
-	double *lat = NULL, sum = 0, wall;
+	double *lat = NULL, wall, p50, p99, mean;
 	int started = 0, ret = 1;
-	long n = 0, i;
+	long n = 0;
 
-	if (argc == 4)
-		n = strtol(argv[3], &end, 10);
-	if (argc != 4 || *end || n <= 0 ||
-	    (strcmp(argv[2], "call") != 0 && strcmp(argv[2], "cast") != 0)) {
-		fprintf(stderr, "usage: amqp_floor amqp://USER:PASS@HOST:PORT/VHOST call|cast N\n");
+	if (argc == 3)
+		n = strtol(argv[2], &end, 10);
+	if (argc != 3 || *end || n <= 0 || !env ||
+	    (strcmp(argv[1], "call") != 0 && strcmp(argv[1], "cast") != 0)) {
+		fprintf(stderr, "usage: AMQP_URL=amqp://USER:PASS@HOST:PORT/VHOST "
+			"amqp_floor call|cast N\n");
 		return 2;
 	}
 	/* amqp_parse_url points ci into url, which must outlive it. */
-	url = strdup(argv[1]);
+	url = strdup(env);
 	lat = malloc((size_t)n * sizeof(*lat));
 	if (!url || !lat) {
 		fprintf(stderr, "amqp_floor: out of memory\n");
 		goto out;
 	}
 	if (amqp_parse_url(url, &ci) != AMQP_STATUS_OK) {
-		fprintf(stderr, "amqp_floor: bad URL %s\n", argv[1]);
+		fprintf(stderr, "amqp_floor: AMQP_URL is not an amqp:// URL\n");
 		goto out;
 	}
 	/* "amqp://host/" names the empty vhost to librabbitmq, but means
@@ -430,8 +420,8 @@ int main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	s.ci = &ci;
-	s.mode = strcmp(argv[2], "call") == 0 ? MODE_CALL : MODE_CAST;
-	snprintf(s.queue, sizeof(s.queue), "amqp_floor.%s.%ld", argv[2], (long)getpid());
+	s.mode = strcmp(argv[1], "call") == 0 ? MODE_CALL : MODE_CAST;
+	snprintf(s.queue, sizeof(s.queue), "amqp_floor.%s.%ld", argv[1], (long)getpid());
 	if (pthread_create(&s.thread, NULL, server_run, &s) != 0) {
 		fprintf(stderr, "amqp_floor: cannot start the server thread\n");
 		goto out;
@@ -447,15 +437,12 @@ int main(int argc, char *argv[])
 	if (client_run(&ci, &s, n, lat) < 0)
 		goto out;
 	wall = (now_us() - wall) / 1e6;
-	for (i = 0; i < n; i++)
-		sum += lat[i];
-	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
+	samples_summary(lat, n, &p50, &p99, &mean);
 	if (s.mode == MODE_CALL)
-		printf("call_rtt_us p50=%.1f p99=%.1f mean=%.1f n=%ld\n",
-		       lat[(n - 1) * 50 / 100], lat[(n - 1) * 99 / 100], sum / (double)n, n);
+		printf("call_rtt_us p50=%.1f p99=%.1f mean=%.1f n=%ld\n", p50, p99, mean, n);
 	else
 		printf("cast_confirmed_per_s=%.0f p50_us=%.1f p99_us=%.1f n=%ld\n",
-		       (double)n / wall, lat[(n - 1) * 50 / 100], lat[(n - 1) * 99 / 100], n);
+		       (double)n / wall, p50, p99, n);
 	ret = 0;
 out:
 	if (started) {

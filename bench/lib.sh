@@ -11,6 +11,7 @@
 #   bench_field KEY LINE         the value of KEY=VALUE in LINE (a tool's output)
 #   bench_header                 the column titles for bench_row
 #   bench_row METRIC NOVAFS FLOOR TARGET BETTER COMMAND...
+#   bench_abs METRIC NOVAFS FLOOR TARGET BETTER COMMAND...
 #
 # bench_row prints METRIC, both values, their ratio, the target ratio,
 # "met" or "MISSED", and the command that reproduces the novafs figure.
@@ -26,6 +27,10 @@
 #   f=$(bench_field p50_us "$(readloop "$NULL/instances/i00000/state" 20000)")
 #   bench_header
 #   bench_row read_state_p50_us "$n" "$f" 3 lower "readloop MNT/instances/b1/state 20000"
+#
+# bench_abs is bench_row for a target that is an absolute figure (a rate,
+# a memory size, a time to answer): met when NOVAFS <= TARGET ("lower")
+# or >= TARGET ("higher").  FLOOR, "-" for none, is shown for scale.
 
 # Percentiles are nearest-rank on sorted samples, index (n-1)*p/100, as
 # readloop.c and mkdirs.c compute them, so shell and C figures compare.
@@ -59,7 +64,7 @@ bench_field() {
 }
 
 bench_header() {
-	printf '%-30s %12s %12s %8s %8s %-6s  %s\n' \
+	printf '%-46s %10s %10s %6s %7s %-6s  %s\n' \
 		metric novafs floor ratio target result command
 }
 
@@ -77,9 +82,23 @@ bench_row() {
 				r = b == "lower" ? n / f : f / n
 			ratio = ok ? sprintf("%.2f", r) : "n/a"
 			met = ok && r <= t + 0
-			printf "%-30s %12s %12s %8s %8s %-6s  %s\n",
+			printf "%-46s %10s %10s %6s %7s %-6s  %s\n",
 				m, n == "" ? "-" : n, f == "" ? "-" : f, ratio, "<=" t,
 				met ? "met" : "MISSED", c
+			exit !met
+		}'
+}
+
+bench_abs() {
+	local metric=$1 novafs=$2 floor=$3 target=$4 better=$5
+	shift 5
+	awk -v m="$metric" -v n="$novafs" -v f="$floor" -v t="$target" -v b="$better" -v c="$*" '
+		BEGIN {
+			ok = n != "" && n + 0 == n
+			met = ok && (b == "lower" ? n + 0 <= t + 0 : n + 0 >= t + 0)
+			printf "%-46s %10s %10s %6s %7s %-6s  %s\n",
+				m, n == "" ? "-" : n, f == "" ? "-" : f, "-",
+				(b == "lower" ? "<=" : ">=") t, met ? "met" : "MISSED", c
 			exit !met
 		}'
 }

@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "samples.h"
+
 struct worker {
 	pthread_t thread;
 	int id;
@@ -37,21 +39,6 @@ struct worker {
 
 static const char *dir, *prefix;
 static pthread_barrier_t start;
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void *worker_run(void *arg)
 {
@@ -86,7 +73,7 @@ static long parse_positive(const char *s, const char *what)
 int main(int argc, char *argv[])
 {
 	struct worker *w = NULL;
-	double *all = NULL, t0, wall;
+	double *all = NULL, t0, wall, p50, p99, mean;
 	long threads, count, total, errors = 0, i;
 	int ret = 1;
 
@@ -125,10 +112,9 @@ int main(int argc, char *argv[])
 	}
 	wall = (now_us() - t0) / 1e6;
 	pthread_barrier_destroy(&start);
-	qsort(all, (size_t)total, sizeof(*all), cmp_double);
+	samples_summary(all, total, &p50, &p99, &mean);
 	printf("mkdir_per_s=%.0f p50_us=%.1f p99_us=%.1f total=%ld errors=%ld wall_s=%.3f\n",
-	       (double)(total - errors) / wall, all[(total - 1) * 50 / 100],
-	       all[(total - 1) * 99 / 100], total, errors, wall);
+	       (double)(total - errors) / wall, p50, p99, total, errors, wall);
 	ret = errors ? 1 : 0;
 out:
 	free(w);

@@ -16,7 +16,7 @@
  * fails with ENOSYS): renames over flavor are not part of the floor.  Runs
  * in the foreground until unmounted (fusermount3 -u) or SIGINT/SIGTERM.
  *
- * Build (not part of the Makefile; see bench/lib.sh):
+ * Built by the Makefile (build/bench/nullfs), or by hand:
  *   gcc -std=c11 -D_GNU_SOURCE -DFUSE_USE_VERSION=314 -O2 \
  *       $(pkg-config --cflags fuse3) -o nullfs nullfs.c \
  *       $(pkg-config --libs fuse3) -pthread
@@ -87,8 +87,9 @@ static const struct entry inst_entries[] = {
 	{ "fault", S_IFREG | 0444, "" },
 	{ "flavor", S_IFREG | 0644, NULL },
 	{ "actions", S_IFDIR | 0755, NULL },
+	{ "wait", S_IFREG | 0444, "stopped\n" },
 };
-enum { INST_CTL = 1, INST_FLAVOR = 8, INST_NENTRIES = 9 };
+enum { INST_CTL = 1, INST_FLAVOR = 8, INST_NENTRIES = 10 };
 
 static const char *const flavor_names[] = { "m1.tiny", "m1.small", "m1.medium", "m1.large" };
 static const char *const flavor_keys[] = { "vcpus", "memory_mb", "disk_gb" };

@@ -22,20 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
+#include "samples.h"
 
 /* One timed open + read + close: 0, or -errno. */
 static int read_once(const char *path, double *us)
@@ -57,7 +44,7 @@ static int read_once(const char *path, double *us)
 
 int main(int argc, char *argv[])
 {
-	double *lat = NULL, sum = 0;
+	double *lat = NULL, p50, p99, mean;
 	long n, i;
 	char *end;
 	int r, ret = 1;
@@ -82,11 +69,9 @@ int main(int argc, char *argv[])
 			fprintf(stderr, "readloop: %s: %s (iteration %ld)\n", argv[1], strerror(-r), i);
 			goto out;
 		}
-		sum += lat[i];
 	}
-	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
-	printf("p50_us=%.1f p99_us=%.1f mean_us=%.1f n=%ld\n",
-	       lat[(n - 1) * 50 / 100], lat[(n - 1) * 99 / 100], sum / (double)n, n);
+	samples_summary(lat, n, &p50, &p99, &mean);
+	printf("p50_us=%.1f p99_us=%.1f mean_us=%.1f n=%ld\n", p50, p99, mean, n);
 	ret = 0;
 out:
 	free(lat);

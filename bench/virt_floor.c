@@ -27,32 +27,15 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
+#include "samples.h"
 
 /* Sorts lat and prints one summary line. */
 static void report(const char *what, double *lat, long n)
 {
-	double sum = 0;
-	long i;
+	double p50, p99, mean;
 
-	for (i = 0; i < n; i++)
-		sum += lat[i];
-	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
-	printf("%s p50=%.1f p99=%.1f mean=%.1f n=%ld\n", what,
-	       lat[(n - 1) * 50 / 100], lat[(n - 1) * 99 / 100], sum / (double)n, n);
+	samples_summary(lat, n, &p50, &p99, &mean);
+	printf("%s p50=%.1f p99=%.1f mean=%.1f n=%ld\n", what, p50, p99, mean, n);
 }
 
 /* Errors are reported once, by the caller, with what was being done. */

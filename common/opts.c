@@ -4,7 +4,8 @@
  * from the same table (opts.h).
  *
  * The command line is read twice.  The first pass only looks: it finds
- * --help (which wins over everything, even a bad option next to it) and
+ * --help or --help-markdown (which win over everything, even a bad
+ * option next to them) and
  * --config, whose file must be applied before any flag so that flags win.
  * The second pass applies the flags; a last walk, once nothing can fail,
  * packs the arguments that stay into argv.  All three use the same
@@ -408,7 +409,7 @@ static bool names_secret(const struct opt *o, const char *name, size_t len)
 
 /* One step of the walk over argv. */
 struct arg {
-	enum { ARG_KEEP, ARG_DROP, ARG_HELP, ARG_OPT } kind;
+	enum { ARG_KEEP, ARG_DROP, ARG_HELP, ARG_HELP_MARKDOWN, ARG_OPT } kind;
 	const struct opt *o;   /* ARG_OPT */
 	void *base;            /* ARG_OPT: where o's offset points */
 	const char *value;     /* ARG_OPT: its value; ARG_KEEP: the argument */
@@ -498,6 +499,10 @@ static int arg_next(struct load *ld, struct argv_walk *w, struct arg *a)
 		a->kind = ARG_HELP;
 		return 1;
 	}
+	if (strcmp(arg, "--help-markdown") == 0) {
+		a->kind = ARG_HELP_MARKDOWN;
+		return 1;
+	}
 	eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
 	len = eq ? (size_t)(eq - arg) : strlen(arg);
 	if (strcmp(arg, "-v") == 0)
@@ -529,7 +534,7 @@ int opts_load(const struct opts_spec *spec, void *base, int *argc, char **argv,
 	struct load ld = { spec, base, flags, err, errlen, false };
 	struct argv_walk w = ARGV_WALK_INIT(*argc, argv);
 	const char *config = NULL;
-	bool help = false;
+	bool help = false, markdown = false;
 	struct arg a;
 	int r, kept;
 
@@ -540,11 +545,16 @@ int opts_load(const struct opts_spec *spec, void *base, int *argc, char **argv,
 			continue;
 		if (a.kind == ARG_HELP)
 			help = true;
+		else if (a.kind == ARG_HELP_MARKDOWN)
+			markdown = true;
 		else if (a.kind == ARG_OPT && opt_is_config(a.o))
 			config = a.value;
 	}
-	if (help) {
-		opts_usage(spec, stdout);
+	if (help || markdown) {
+		if (markdown)
+			opts_doc_markdown(spec, stdout);
+		else
+			opts_usage(spec, stdout);
 		return 1;
 	}
 	if (ld.failed)
@@ -646,7 +656,9 @@ void opts_usage(const struct opts_spec *spec, FILE *f)
 	while ((o = opt_next(&it)))
 		if (has_flag(o))
 			usage_option(spec, o, f);
-	fputs("  -h, --help\n        show this help and exit\n", f);
+	fputs("  -h, --help\n        show this help and exit\n"
+	      "  --help-markdown\n        show the options as the README's "
+	      "Markdown table and exit\n", f);
 	it = (struct opt_iter)OPT_ITER_INIT(spec);
 	while ((o = opt_next(&it))) {
 		if (has_flag(o))

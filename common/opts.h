@@ -105,7 +105,8 @@ struct opts_spec {
  * "--flag VALUE" and "--flag=VALUE" both work, and a known flag always
  * takes the next argument as its value, even one starting with '-'.
  * OPT_BOOL flags take no separate value: "--verbose", "--verbose=false".
- * -h and --help are understood for every spec, -v for "--verbose".  A
+ * -h and --help are understood for every spec, and --help-markdown
+ * (opts_doc_markdown instead of the usage), -v for "--verbose".  A
  * flag that names a secret ("--password" for an OPT_SECRET key
  * "password", or "--amqp-password" with its section) is refused with a
  * reason, never passed on.
@@ -117,8 +118,8 @@ struct opts_spec {
  * ends the options: everything after it is kept; "--" itself is kept only
  * with OPTS_KEEP_UNKNOWN, so that the next parser stops there too.
  *
- * Returns 0; 1 when --help was given (usage was printed to stdout: exit
- * 0; --help wins over any other error on the line); or -EINVAL (-ENOMEM)
+ * Returns 0; 1 when --help or --help-markdown was given (printed to
+ * stdout: exit 0; it wins over any other error on the line); or -EINVAL (-ENOMEM)
  * with a one-line reason in err (exit 2).  argv is rearranged only when 0
  * is returned.  On error, what was already filled stays owned by base:
  * call opts_release() either way.

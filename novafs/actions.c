@@ -7,10 +7,22 @@
  * to record what happened.  No step blocks; each hands the run to the
  * next.  Whatever happens, the run ends in finish(), which completes the
  * write or rmdir that asked for it.
+ *
+ * A step that records a change and sends a message sends it from inside
+ * its op, once the change is staged, instead of after the commit: the
+ * commit's fsync and the broker's confirm (RabbitMQ's own fsync of a
+ * persistent message) then overlap, and the step ends when both are done
+ * (step_sent).  The request still returns only once both are durable.
+ * The message can only be acted on after the change is visible: whatever
+ * a compute host reports goes through the committer, after this batch.
+ * Should the commit fail after the message went out (a full or failing
+ * disk), the host's report no longer matches the task and is dropped,
+ * and the writer gets EIO: the same as a crash between the two.
  */
 #include "actions.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +116,13 @@ struct run {
 	char request[48];            /* "req-UUID" */
 	uid_t uid;                   /* who asked */
 	struct obj *rec;             /* its action record (lives with o) */
+	/* A step whose commit and message go out together (step_send):
+	 * how many of the two are still out, what each gave, and what to do
+	 * once both are in. */
+	atomic_int pending;
+	int commit_err;
+	int bus_err;
+	void (*sent)(struct run *r);
 };
 
 static void finish(struct run *r, int err)
@@ -168,13 +187,73 @@ static void fail(struct run *r, int err, const struct rpc_error *e)
 	store_do(fail_run, fail_then, r);
 }
 
-static void cast_done(void *ctx, int err, json_t *result,
-		      const struct rpc_error *e)
+/*
+ * The overlapped step (see the top of this file).  An op's run() calls
+ * step_send(r, sent) just before sending, and its then() is
+ * step_committed: when both the commit and the message are in, sent(r)
+ * runs, with r->bus_err and r->e telling how the message went.  A run()
+ * that refuses before sending leaves nothing pending: its then() ends
+ * the run with the refusal.
+ */
+static void step_arrived(struct run *r)
+{
+	void (*sent)(struct run *r) = r->sent;
+
+	if (atomic_fetch_sub(&r->pending, 1) != 1)
+		return;
+	r->sent = NULL;
+	if (r->commit_err < 0) {
+		log_warn("%s: %s was sent, but its claim could not be recorded: %s",
+			 r->o->name, r->a->name, strerror(-r->commit_err));
+		finish(r, r->commit_err);
+		return;
+	}
+	sent(r);
+}
+
+static void step_send(struct run *r, void (*sent)(struct run *r))
+{
+	r->sent = sent;
+	r->commit_err = r->bus_err = 0;
+	atomic_store(&r->pending, 2);
+}
+
+static void step_committed(void *ctx, int err)
 {
 	struct run *r = ctx;
 
-	if (err < 0)
-		fail(r, err, e);
+	if (!r->sent) {
+		finish(r, err);
+		return;
+	}
+	r->commit_err = err;
+	step_arrived(r);
+}
+
+/* The message of a step_send() came back; r->e has why it failed. */
+static void bus_done(struct run *r, int err, const struct rpc_error *e)
+{
+	r->bus_err = err;
+	if (err < 0) {
+		if (e && e->err)
+			r->e = *e;
+		else
+			rpc_error_set(&r->e, err, NULL, "%s", strerror(-err));
+	}
+	step_arrived(r);
+}
+
+static void cast_done(void *ctx, int err, json_t *result,
+		      const struct rpc_error *e)
+{
+	bus_done(ctx, err, e);
+}
+
+/* The host has the request: the write is done. */
+static void host_asked(struct run *r)
+{
+	if (r->bus_err < 0)
+		fail(r, r->bus_err, &r->e);
 	else
 		finish(r, 0);
 }
@@ -185,14 +264,15 @@ static void ask_host(struct run *r)
 	json_t *args = json_pack("{s:O, s:s}", "instance", r->instance,
 				 "expected_task_state", task_state_name(r->task));
 
-	if (!args) {
-		fail(r, -ENOMEM, NULL);
-		return;
-	}
-	conductor_cast(r->a->method, r->host, r->request, args, cast_done, r);
+	step_send(r, host_asked);
+	if (!args)
+		cast_done(r, -ENOMEM, NULL, NULL);
+	else
+		conductor_cast(r->a->method, r->host, r->request, args,
+			       cast_done, r);
 }
 
-/* The scheduler chose a host: record it, then start there. */
+/* The scheduler chose a host: record it, and start there. */
 static int spawn_run(struct txn *t, void *ctx)
 {
 	struct run *r = ctx;
@@ -212,17 +292,8 @@ static int spawn_run(struct txn *t, void *ctx)
 		return rc;
 	r->task = TASK_SPAWNING;
 	log_info("%s: scheduled on %s", r->o->name, r->host);
+	ask_host(r);
 	return 0;
-}
-
-static void spawn_then(void *ctx, int err)
-{
-	struct run *r = ctx;
-
-	if (err < 0)
-		finish(r, err);
-	else
-		ask_host(r);
 }
 
 static void scheduled(void *ctx, int err, json_t *result,
@@ -230,13 +301,97 @@ static void scheduled(void *ctx, int err, json_t *result,
 {
 	struct run *r = ctx;
 
-	if (err < 0) {
-		fail(r, err, e);
+	if (err == 0)
+		snprintf(r->host, sizeof(r->host), "%s",
+			 json_string_value(json_object_get(result, "host")));
+	bus_done(r, err, e);
+}
+
+/* The claim is recorded and the scheduler has answered. */
+static void host_chosen(struct run *r)
+{
+	if (r->bus_err < 0)
+		fail(r, r->bus_err, &r->e);
+	else
+		store_do(spawn_run, step_committed, r);
+}
+
+/* Asks the scheduler where a first start goes. */
+static void ask_scheduler(struct run *r)
+{
+	json_t *args = json_pack("{s:s, s:O}", "instance_uuid", r->o->uuid,
+				 "flavor", r->flavor);
+
+	step_send(r, host_chosen);
+	if (!args)
+		scheduled(r, -ENOMEM, NULL, NULL);
+	else
+		conductor_call(&scheduler_select_destinations, NULL, r->request,
+			       args, scheduled, r);
+}
+
+/*
+ * Delete, as Nova's: the host is cast terminate_instance, and the instance is
+ * forgotten as soon as the broker has the request, so that rmdir never
+ * waits on a host (the kernel holds instances/ for as long as an rmdir in
+ * it runs).  A stopped host finds the request in its durable queue when
+ * it runs again; a host whose queue is gone (removed for good) cannot
+ * have the domain any more, and the instance goes all the same: Nova's
+ * local delete.  Only a bus that is down keeps the instance, to be
+ * deleted again later.
+ */
+
+static int delete_run(struct txn *t, void *ctx)
+{
+	struct run *r = ctx;
+	int rc;
+
+	if (r->o->dead)
+		return 0;
+	txn_set_request(t, r->request);
+	rc = txn_delete(t, r->o);
+	if (rc == 0)
+		log_info("%s: deleted", r->o->name);
+	return rc;
+}
+
+static void delete_then(void *ctx, int err)
+{
+	finish(ctx, err);
+}
+
+/* The host has the terminate request, or has no queue any more. */
+static void terminated(struct run *r)
+{
+	if (r->bus_err == -EHOSTDOWN)
+		log_warn("%s: %s: deleting it here (the domain goes if %s ever runs again)",
+			 r->o->name, r->e.message, r->host);
+	if (r->bus_err < 0 && r->bus_err != -EHOSTDOWN) {
+		r->keep_state = true;
+		fail(r, r->bus_err, &r->e);
 		return;
 	}
-	snprintf(r->host, sizeof(r->host), "%s",
-		 json_string_value(json_object_get(result, "host")));
-	store_do(spawn_run, spawn_then, r);
+	store_do(delete_run, delete_then, r);
+}
+
+/* Casts terminate_instance to the instance's host; an instance that never
+ * had one has nothing to terminate. */
+static void ask_terminate(struct run *r)
+{
+	json_t *args;
+
+	step_send(r, terminated);
+	if (!r->host[0]) {
+		cast_done(r, 0, NULL, NULL);
+		return;
+	}
+	args = json_pack("{s:{s:s, s:s}}", "instance", "uuid", r->o->uuid,
+			 "name", r->o->name);
+	if (!args)
+		cast_done(r, -ENOMEM, NULL, NULL);
+	else
+		conductor_cast(&compute_terminate_instance, r->host, r->request,
+			       args, cast_done, r);
 }
 
 /* The instance and flavor objects the bus needs, from the committed
@@ -308,29 +463,13 @@ static int claim_run(struct txn *t, void *ctx)
 				      &r->rec)) < 0)
 		return rc;
 	log_info("%s: %s requested (%s)", r->o->name, r->a->name, r->request);
-	return 0;
-}
-
-static void claim_then(void *ctx, int err)
-{
-	struct run *r = ctx;
-	json_t *args;
-
-	if (err < 0) {
-		finish(r, err);
-		return;
-	}
-	if (!r->first) {
-		ask_host(r);
-		return;
-	}
-	args = json_pack("{s:s, s:O}", "instance_uuid", r->o->uuid,
-			 "flavor", r->flavor);
-	if (!args)
-		fail(r, -ENOMEM, NULL);
+	if (r->a->method == &compute_terminate_instance)
+		ask_terminate(r);
+	else if (r->first)
+		ask_scheduler(r);
 	else
-		conductor_call(&scheduler_select_destinations, NULL, r->request,
-			       args, scheduled, r);
+		ask_host(r);
+	return 0;
 }
 
 static struct run *run_new(struct obj *o, const struct action *a,
@@ -392,7 +531,7 @@ void action_command(struct obj *inst, const char *line, size_t len,
 	if (a && a->method != &compute_terminate_instance) {
 		r = run_new(inst, a, w);
 		if (r)
-			store_do(claim_run, claim_then, r);
+			store_do(claim_run, step_committed, r);
 		return;
 	}
 	rf = calloc(1, sizeof(*rf));
@@ -411,79 +550,10 @@ void action_command(struct obj *inst, const char *line, size_t len,
 	store_do(refuse_run, refuse_then, rf);
 }
 
-/* --- delete ---
- *
- * As Nova's: the host is cast terminate_instance, and the instance is
- * forgotten as soon as the broker has the request, so that rmdir never
- * waits on a host (the kernel holds instances/ for as long as an rmdir in
- * it runs).  A stopped host finds the request in its durable queue when
- * it runs again; a host whose queue is gone (removed for good) cannot
- * have the domain any more, and the instance goes all the same: Nova's
- * local delete.  Only a bus that is down keeps the instance, to be
- * deleted again later.
- */
-
-static int delete_run(struct txn *t, void *ctx)
-{
-	struct run *r = ctx;
-	int rc;
-
-	if (r->o->dead)
-		return 0;
-	txn_set_request(t, r->request);
-	rc = txn_delete(t, r->o);
-	if (rc == 0)
-		log_info("%s: deleted", r->o->name);
-	return rc;
-}
-
-static void delete_then(void *ctx, int err)
-{
-	finish(ctx, err);
-}
-
-static void terminate_sent(void *ctx, int err, json_t *result,
-			   const struct rpc_error *e)
-{
-	struct run *r = ctx;
-
-	if (err == -EHOSTDOWN)
-		log_warn("%s: %s: deleting it here (the domain goes if %s ever runs again)",
-			 r->o->name, e->message, r->host);
-	if (err < 0 && err != -EHOSTDOWN) {
-		r->keep_state = true;
-		fail(r, err, e);
-		return;
-	}
-	store_do(delete_run, delete_then, r);
-}
-
-static void delete_claimed(void *ctx, int err)
-{
-	struct run *r = ctx;
-	json_t *args;
-
-	if (err < 0) {
-		finish(r, err);
-		return;
-	}
-	if (!r->host[0]) {
-		store_do(delete_run, delete_then, r);
-		return;
-	}
-	args = json_pack("{s:{s:s, s:s}}", "instance", "uuid", r->o->uuid,
-			 "name", r->o->name);
-	if (!args)
-		fail(r, -ENOMEM, NULL);
-	else
-		conductor_cast(&compute_terminate_instance, r->host, r->request,
-			       args, terminate_sent, r);
-}
-
 void action_delete(struct obj *inst, struct wreq *w)
 {
 	struct run *r = run_new(inst, action_named("delete"), w);
 
 	if (r)
-		store_do(claim_run, delete_claimed, r);
+		store_do(claim_run, step_committed, r);
 }

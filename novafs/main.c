@@ -84,6 +84,14 @@ static void stopping(void)
 	store_close();
 }
 
+static bool has_arg(int argc, char **argv, const char *arg)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], arg) == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -95,7 +103,9 @@ int main(int argc, char **argv)
 	status = daemon_start(&d, &spec, NULL, &argc, argv,
 			      DAEMON_OWN_SIGNALS | DAEMON_KEEP_UNKNOWN);
 	if (status >= 0) {
-		if (status == 0) {
+		/* --help lists FUSE's options too; --help-markdown is the
+		 * README's table of novafs's own. */
+		if (status == 0 && !has_arg(argc, argv, "--help-markdown")) {
 			printf("\nFUSE options:\n");
 			fuse_cmdline_help();
 			fuse_lowlevel_help();

@@ -37,11 +37,16 @@ static int wait_open(struct obj *o, const struct node *n, struct handle *h)
 	return (h->flags & O_ACCMODE) == O_RDONLY ? 0 : -EACCES;
 }
 
-/* Renders and replies; under a lock that keeps h->obj still. */
-static void answer(fuse_req_t req, struct handle *h, size_t size)
+/* Renders into h->buf, which later offsets read; under a lock that keeps
+ * h->obj still. */
+static void render(struct handle *h)
 {
 	strbuf_reset(&h->buf);
 	h->node->show(h->obj, &h->buf);
+}
+
+static void reply_rendered(fuse_req_t req, struct handle *h, size_t size)
+{
 	fuse_reply_buf(req, h->buf.buf, h->buf.len < size ? h->buf.len : size);
 }
 
@@ -52,17 +57,28 @@ static bool blocked_ready(struct waiter *w, struct obj *o)
 	return b->h->node->ready(o);
 }
 
+/*
+ * Called as the change is published, under the write lock and the
+ * waiters' lock.  The reference is dropped before the reply: dropping the
+ * last one would take the waiters' lock again (poll_cancel), and it cannot
+ * be the last until the reply is sent, since the kernel keeps the file
+ * open while this read is pending, so FUSE's release comes after it.
+ */
 static void blocked_wake(struct waiter *w, bool gone)
 {
 	struct blocked *b = (struct blocked *)w;
+	struct handle *h = b->h;
+	fuse_req_t req = b->req;
+	size_t size = b->size;
 
-	/* Called as the change is published, under the write lock. */
-	if (gone)
-		fuse_reply_err(b->req, ESTALE);
-	else
-		answer(b->req, b->h, b->size);
-	handle_put(b->h);
 	free(b);
+	if (!gone)
+		render(h);
+	handle_put(h);
+	if (gone)
+		fuse_reply_err(req, ESTALE);
+	else
+		reply_rendered(req, h, size);
 }
 
 static void blocked_interrupted(fuse_req_t req, void *data)
@@ -88,8 +104,9 @@ static void wait_read(fuse_req_t req, struct handle *h, size_t size, off_t off)
 	}
 	obj_rdlock();
 	if (h->node->ready(h->obj)) {
-		answer(req, h, size);
+		render(h);
 		obj_unlock();
+		reply_rendered(req, h, size);
 		return;
 	}
 	if (h->flags & O_NONBLOCK) {

@@ -11,8 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/opts.h"
 #include "common/strbuf.h"
 #include "rpc/rpc.h"
+
+const struct opt sched_options[] = {
+	{ "DEFAULT", "cpu_allocation_ratio", "--cpu-allocation-ratio", OPT_DOUBLE,
+	  offsetof(struct sched_config, cpu_allocation_ratio), "16.0", 0.01, 1e6,
+	  NULL, "RATIO", "virtual CPUs a host may give per physical CPU", NULL },
+	{ "DEFAULT", "ram_allocation_ratio", "--ram-allocation-ratio", OPT_DOUBLE,
+	  offsetof(struct sched_config, ram_allocation_ratio), "1.5", 0.01, 1e6,
+	  NULL, "RATIO", "memory a host may give per MB it has", NULL },
+	{ "DEFAULT", "disk_allocation_ratio", "--disk-allocation-ratio", OPT_DOUBLE,
+	  offsetof(struct sched_config, disk_allocation_ratio), "1.0", 0.01, 1e6,
+	  NULL, "RATIO", "disk a host may give per GB it has", NULL },
+	{ "DEFAULT", "ram_weight_multiplier", "--ram-weight-multiplier", OPT_DOUBLE,
+	  offsetof(struct sched_config, ram_weight_multiplier), "1.0", -1e6, 1e6,
+	  NULL, "FACTOR", "above 0 spreads instances over hosts by free memory, "
+	  "below 0 packs them", NULL },
+	OPT_END
+};
 
 /* ComputeFilter: the host says it is up and reported recently. */
 static bool compute_filter(const struct host_state *hs,

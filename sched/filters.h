@@ -17,13 +17,13 @@
 #include <stdbool.h>
 #include <jansson.h>
 
+#include "common/opts.h"
 #include "host_state.h"
 
 struct rpc_error;
 struct strbuf;
 
-/* Allocation ratios and weigher multipliers; constants today, options
- * later. */
+/* Allocation ratios and weigher multipliers: sched_options, below. */
 struct sched_config {
 	double cpu_allocation_ratio;
 	double ram_allocation_ratio;
@@ -31,7 +31,9 @@ struct sched_config {
 	double ram_weight_multiplier;   /* > 0 spreads, < 0 packs */
 };
 
-#define SCHED_CONFIG_DEFAULTS { 1.0, 1.0, 1.0, 1.0 }
+/* The scheduler's options (nova.conf's names and defaults, [DEFAULT]),
+ * offsets into struct sched_config. */
+extern const struct opt sched_options[];
 
 /* One select_destinations request. */
 struct sched_request {

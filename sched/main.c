@@ -140,14 +140,14 @@ int main(int argc, char **argv)
 	struct rpc_bus_config bus_cfg = { 0 };
 	struct rpc_service_config svc_cfg = { 0 };
 	const struct opt *const tables[] = {
-		rpc_service_options, rpc_bus_options, NULL,
+		rpc_service_options, rpc_bus_options, sched_options, NULL,
 	};
-	void *const bases[] = { &svc_cfg, &bus_cfg };
+	struct scheduler s = { NULL, HOST_MANAGER_INIT, { 0 } };
+	void *const bases[] = { &svc_cfg, &bus_cfg, &s.config };
 	const struct opts_spec spec = {
 		"novafs-scheduler", "Chooses compute hosts for new instances.",
 		NULL, "/etc/novafs/scheduler.conf", tables, bases,
 	};
-	struct scheduler s = { NULL, HOST_MANAGER_INIT, SCHED_CONFIG_DEFAULTS };
 	struct rpc_heartbeat *hb = NULL;
 	struct rpc_bus *bus = NULL;
 	struct rpc_error e = { 0 };

@@ -484,6 +484,11 @@ static void test_help(void)
 	reset();
 	CHECK_INT(load_help("-h", NULL), 1);
 	CHECK(strstr(out, "  -h, --help\n") != NULL);
+	reset();
+	CHECK_INT(load_help("--help-markdown", NULL), 1);
+	CHECK(starts_with(out, "| config key | flag | environment | default | meaning |\n"));
+	reset();
+	CHECK_INT(load_help("--bogus", "--help-markdown"), 1);
 	/* --help wins over a bad option next to it. */
 	reset();
 	CHECK_INT(load_help("--bogus", "--help"), 1);
@@ -527,7 +532,9 @@ static void test_usage_text(void)
 		     "(default /etc/test.conf)\n"));
 	CHECK(strstr(u, "  -v, --verbose\n        log debug messages too "
 		     "(default false; config [DEFAULT] verbose)\n"));
-	CHECK(strstr(u, "  -h, --help\n        show this help and exit\n\n"
+	CHECK(strstr(u, "  -h, --help\n        show this help and exit\n"
+		     "  --help-markdown\n        show the options as the README's "
+		     "Markdown table and exit\n\n"
 		     "Only in the configuration file or the environment:\n"
 		     "  [amqp] password\n        the broker password (env "
 		     "TEST_AMQP_PASSWORD; config [amqp] password)\n"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# readme.sh - the README says what the code does: its option tables are
+# the services' own --help-markdown, and its drawing of the tree names the
+# files and modes that ls -l shows in a real mount.
+. "$(dirname "$0")/../lib/common.sh"
+
+check "the option tables are each service's --help-markdown" \
+	sh -c "tests/tools/readme_options.sh $B | diff -u README.md - >&2"
+
+start_stack || { not_ok "stack started"; done_testing; exit 1; }
+mkdir "$MNT/instances/NAME"
+mkdir -p "$MNT/instances/NAME/actions" # exists already
+echo m1.tiny >"$MNT/instances/NAME/flavor"
+echo start >"$MNT/instances/NAME/ctl"
+timeout 20 cat "$MNT/instances/NAME/wait" >/dev/null
+
+# "PATH MODE" for every entry of the README's drawing that shows a mode,
+# its path rebuilt from the indentation of the tree's branches.
+drawn() {
+	python3 - README.md <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+block = text.split("## The tree", 1)[1].split("```", 2)[1]
+path = []
+for line in block.splitlines():
+    m = re.search(r"[├└]── (\S+)", line)
+    if not m:
+        continue
+    depth = m.start() // 4
+    path[depth:] = [m.group(1).rstrip("/")]
+    mode = re.search(r" ([-d][-r][-w][-xt][-r][-w][-x][-r][-w][-xt]) ", line)
+    if mode:
+        print("/".join(path), mode.group(1))
+PY
+}
+n=0
+while read -r path mode; do
+	n=$((n + 1))
+	check_eq "README: $path is $mode" "$(stat -c %A "$MNT/$path" 2>&1)" "$mode"
+done < <(drawn)
+check "the drawing shows the modes of at least a dozen entries ($n)" test "$n" -ge 12
+check_eq "and every entry of an instance" \
+	"$(drawn | awk -F'[/ ]' '$1 == "instances" && $2 == "NAME" && NF == 4 { print $3 }' | sort | tr '\n' ' ')" \
+	"$(ls "$MNT/instances/NAME" | sort | tr '\n' ' ')"
+
+done_testing
