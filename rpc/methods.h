@@ -31,6 +31,13 @@
 extern const struct rpc_service_decl compute_service;
 extern const struct rpc_method_decl compute_start_instance;
 extern const struct rpc_method_decl compute_stop_instance;
+extern const struct rpc_method_decl compute_reboot_instance;
+extern const struct rpc_method_decl compute_pause_instance;
+extern const struct rpc_method_decl compute_unpause_instance;
+extern const struct rpc_method_decl compute_suspend_instance;
+extern const struct rpc_method_decl compute_resume_instance;
+extern const struct rpc_method_decl compute_rebuild_instance;
+extern const struct rpc_method_decl compute_resize_instance;
 extern const struct rpc_method_decl compute_terminate_instance;
 extern const struct rpc_method_decl compute_get_instance_state;
 extern const struct rpc_method_decl compute_publish_service_capabilities;
@@ -46,5 +53,12 @@ extern const struct rpc_method_decl scheduler_update_service_capabilities;
 /* topic conductor (novafs) */
 extern const struct rpc_service_decl conductor_service;
 extern const struct rpc_method_decl conductor_instance_update;
+extern const struct rpc_method_decl conductor_sync_power_states;
+extern const struct rpc_method_decl conductor_console_output;
+
+/* The most domains one sync_power_states lists, and the most console
+ * bytes one console_output carries. */
+#define RPC_MAX_DOMAINS 100000
+#define RPC_MAX_CONSOLE_CHUNK 65536
 
 #endif

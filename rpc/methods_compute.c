@@ -30,6 +30,28 @@ static const struct rpc_field power_args[] = {
 	{ NULL },
 };
 
+static const struct rpc_field stop_args[] = {
+	{ "instance", RPC_T_OBJECT, 0, 0, 0, NULL, instance_members, NULL },
+	{ "expected_task_state", RPC_T_ENUM, 0, 0, 0, task_state_wire_names, NULL,
+	  NULL },
+	{ "clean_shutdown", RPC_T_BOOL, RPC_OPTIONAL, 0, 0, NULL, NULL,
+	  "true: ask the guest to shut down (ACPI) and power it off only after "
+	  "the host's `shutdown_timeout`; false or absent: power off at once" },
+	{ NULL },
+};
+
+static const char *const reboot_types[] = { "SOFT", "HARD", NULL };
+
+static const struct rpc_field reboot_args[] = {
+	{ "instance", RPC_T_OBJECT, 0, 0, 0, NULL, instance_members, NULL },
+	{ "expected_task_state", RPC_T_ENUM, 0, 0, 0, task_state_wire_names, NULL,
+	  NULL },
+	{ "reboot_type", RPC_T_ENUM, 0, 0, 0, reboot_types, NULL,
+	  "SOFT: the guest reboots itself (ACPI), and is reset hard after "
+	  "`shutdown_timeout` if it has not; HARD: power off and on" },
+	{ NULL },
+};
+
 static const struct rpc_field terminate_args[] = {
 	{ "instance", RPC_T_OBJECT, 0, 0, 0, NULL, instance_ref_members, NULL },
 	{ NULL },
@@ -39,6 +61,8 @@ static const struct rpc_field state_members[] = {
 	{ "exists", RPC_T_BOOL, 0, 0, 0, NULL, NULL,
 	  "whether the host has a domain for it" },
 	{ "power_state", RPC_T_ENUM, 0, 0, 0, power_state_names, NULL, NULL },
+	{ "flavor", RPC_T_NAME, RPC_NULLABLE, 0, 0, NULL, NULL,
+	  "the flavor its domain was defined with; null without a domain" },
 	{ NULL },
 };
 
@@ -48,6 +72,10 @@ static const struct rpc_field state_result = {
 
 static const struct rpc_field no_args[] = { { NULL } };
 
+static const struct rpc_field null_result = {
+	NULL, RPC_T_NULL, 0, 0, 0, NULL, NULL, NULL
+};
+
 const struct rpc_method_decl compute_start_instance = {
 	&compute_service, "start_instance", RPC_CAST, "1.0", RPC_ROLE_API,
 	power_args, NULL,
@@ -56,9 +84,62 @@ const struct rpc_method_decl compute_start_instance = {
 };
 
 const struct rpc_method_decl compute_stop_instance = {
-	&compute_service, "stop_instance", RPC_CAST, "1.0", RPC_ROLE_API,
+	&compute_service, "stop_instance", RPC_CAST, "1.1", RPC_ROLE_API,
+	stop_args, NULL,
+	"Powers the domain off if it runs (cleanly, with `clean_shutdown`); "
+	"reports `instance_update`."
+};
+
+const struct rpc_method_decl compute_reboot_instance = {
+	&compute_service, "reboot_instance", RPC_CAST, "1.1", RPC_ROLE_API,
+	reboot_args, NULL,
+	"Reboots the domain, starting it if it is not running; reports "
+	"`instance_update` (active once it runs again)."
+};
+
+const struct rpc_method_decl compute_pause_instance = {
+	&compute_service, "pause_instance", RPC_CAST, "1.1", RPC_ROLE_API,
 	power_args, NULL,
-	"Powers the domain off if it runs; reports `instance_update`."
+	"Pauses the running domain (its vCPUs stop, its memory stays); "
+	"reports `instance_update` (paused)."
+};
+
+const struct rpc_method_decl compute_unpause_instance = {
+	&compute_service, "unpause_instance", RPC_CAST, "1.1", RPC_ROLE_API,
+	power_args, NULL,
+	"Resumes a paused domain; reports `instance_update` (active)."
+};
+
+const struct rpc_method_decl compute_suspend_instance = {
+	&compute_service, "suspend_instance", RPC_CAST, "1.1", RPC_ROLE_API,
+	power_args, NULL,
+	"Saves the domain's memory to disk and stops it (libvirt's managed "
+	"save); reports `instance_update` (suspended)."
+};
+
+const struct rpc_method_decl compute_resume_instance = {
+	&compute_service, "resume_instance", RPC_CAST, "1.1", RPC_ROLE_API,
+	power_args, NULL,
+	"Restores a suspended domain from its saved memory; reports "
+	"`instance_update` (active)."
+};
+
+const struct rpc_method_decl compute_rebuild_instance = {
+	&compute_service, "rebuild_instance", RPC_CAST, "1.1", RPC_ROLE_API,
+	power_args, NULL,
+	"Destroys the domain and defines it again from the instance as sent "
+	"(its flavor; its image, once there are images), then starts it; "
+	"reports `instance_update` (active)."
+};
+
+const struct rpc_method_decl compute_resize_instance = {
+	&compute_service, "resize_instance", RPC_CALL, "1.1", RPC_ROLE_API,
+	power_args, &null_result,
+	"Redefines the stopped domain with the sizes of `instance` (its new "
+	"flavor), in place.  A call: the host answers once it is done, or "
+	"refuses with `ComputeResourcesUnavailable` when it has no room for "
+	"the growth, and the domain stays as it was.  novafs records the "
+	"outcome from the answer; no `instance_update` follows."
 };
 
 const struct rpc_method_decl compute_terminate_instance = {
@@ -71,7 +152,7 @@ const struct rpc_method_decl compute_terminate_instance = {
 };
 
 const struct rpc_method_decl compute_get_instance_state = {
-	&compute_service, "get_instance_state", RPC_CALL, "1.0", RPC_ROLE_API,
+	&compute_service, "get_instance_state", RPC_CALL, "1.1", RPC_ROLE_API,
 	terminate_args, &state_result,
 	"What the hypervisor says of the instance's domain now: how novafs "
 	"learns the outcome of a task whose report never came."
@@ -86,6 +167,13 @@ const struct rpc_method_decl compute_publish_service_capabilities = {
 static const struct rpc_method_decl *const compute_methods[] = {
 	&compute_start_instance,
 	&compute_stop_instance,
+	&compute_reboot_instance,
+	&compute_pause_instance,
+	&compute_unpause_instance,
+	&compute_suspend_instance,
+	&compute_resume_instance,
+	&compute_rebuild_instance,
+	&compute_resize_instance,
 	&compute_terminate_instance,
 	&compute_get_instance_state,
 	&compute_publish_service_capabilities,
@@ -93,7 +181,7 @@ static const struct rpc_method_decl *const compute_methods[] = {
 };
 
 const struct rpc_service_decl compute_service = {
-	"compute", "1.0", NULL, RPC_ROLE_COMPUTE, compute_methods,
+	"compute", "1.1", NULL, RPC_ROLE_COMPUTE, compute_methods,
 	"novafs-compute, one per hypervisor host, consumes `compute` (shared), "
 	"`compute.HOST` and its fanout.  Every handler is idempotent: starting "
 	"a running domain, stopping a stopped one or terminating a missing one "

@@ -57,13 +57,67 @@ const struct rpc_method_decl conductor_instance_update = {
 	"`host` is the sender's: user `compute-HOST` reports only as HOST."
 };
 
+static const struct rpc_field domain_members[] = {
+	{ "uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL, "the instance's UUID" },
+	{ "power_state", RPC_T_ENUM, 0, 0, 0, power_state_names, NULL, NULL },
+	{ NULL },
+};
+
+static const struct rpc_field domain_item[] = {
+	{ "domain", RPC_T_OBJECT, 0, 0, 0, NULL, domain_members, NULL },
+	{ NULL },
+};
+
+static const struct rpc_field sync_args[] = {
+	{ "host", RPC_T_HOST, 0, 0, 0, NULL, NULL, "the reporting host" },
+	{ "startup", RPC_T_BOOL, 0, 0, 0, NULL, NULL,
+	  "true for the first sync after the host started: any task it was "
+	  "running before is over" },
+	{ "domains", RPC_T_ARRAY, 0, 0, RPC_MAX_DOMAINS, NULL, domain_item,
+	  "every novafs domain the host has, with its power state" },
+	{ NULL },
+};
+
+const struct rpc_method_decl conductor_sync_power_states = {
+	&conductor_service, "sync_power_states", RPC_CAST, "1.1",
+	RPC_ROLE_COMPUTE, sync_args, NULL,
+	"A compute host lists its domains: when it starts, whenever libvirt "
+	"reports a domain's lifecycle event, and every report interval (Nova's "
+	"`_sync_power_states`).  novafs makes the state of each instance it "
+	"runs with no task follow its domain's power state, marks an instance "
+	"whose domain is missing `stopped` with a fault, and casts "
+	"`terminate_instance` back for a domain that belongs to no instance "
+	"of that host.",
+	update_sender,
+	"`host` is the sender's."
+};
+
+static const struct rpc_field console_args[] = {
+	{ "host", RPC_T_HOST, 0, 0, 0, NULL, NULL, "the reporting host" },
+	{ "uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL, "the instance's UUID" },
+	{ "data", RPC_T_STRING, 0, 1, RPC_MAX_CONSOLE_CHUNK, NULL, NULL,
+	  "what the guest's serial console printed since the last chunk" },
+	{ NULL },
+};
+
+const struct rpc_method_decl conductor_console_output = {
+	&conductor_service, "console_output", RPC_CAST, "1.1", RPC_ROLE_COMPUTE,
+	console_args, NULL,
+	"The next bytes of an instance's serial console, in order, from the "
+	"host that runs it; novafs appends them to `instances/NAME/console`.",
+	update_sender,
+	"`host` is the sender's, and must run the instance."
+};
+
 static const struct rpc_method_decl *const conductor_methods[] = {
 	&conductor_instance_update,
+	&conductor_sync_power_states,
+	&conductor_console_output,
 	NULL,
 };
 
 const struct rpc_service_decl conductor_service = {
-	"conductor", "1.0", NULL, RPC_ROLE_API, conductor_methods,
+	"conductor", "1.1", NULL, RPC_ROLE_API, conductor_methods,
 	"The novafs daemon consumes `conductor` and applies what compute hosts "
 	"report to its store."
 };

@@ -185,8 +185,8 @@ static void test_declarations(void)
 		}
 	}
 	CHECK_INT(services, 3);
-	CHECK_INT(methods, 8);
-	CHECK(rpc_service_method(&compute_service, "reboot_instance") == NULL);
+	CHECK_INT(methods, 17);
+	CHECK(rpc_service_method(&compute_service, "migrate_instance") == NULL);
 }
 
 static void test_roles(void)
