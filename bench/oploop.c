@@ -8,6 +8,8 @@
  *                                       read DIR/wait to its end: `echo
  *                                       start > ctl; cat wait`, the time
  *                                       until the action is over
+ *        oploop command - < LINES       the same, each line "DIR TEXT":
+ *                                       a different command per line
  *
  * PATHS is one path a line.  Times each operation with CLOCK_MONOTONIC
  * and prints one line:
@@ -82,7 +84,8 @@ static int op_once(const char *op, const char *text, const char *path)
 int main(int argc, char *argv[])
 {
 	const char *op = argc > 1 ? argv[1] : "";
-	char *line = NULL, *text = NULL;
+	char *line = NULL, *text = NULL, *own = NULL;
+	const char *line_text;
 	double *lat = NULL, *grown, t, wall, p50, p99, mean;
 	size_t cap = 0, lcap = 0;
 	ssize_t len;
@@ -92,7 +95,7 @@ int main(int argc, char *argv[])
 	if (!(((strcmp(op, "write") == 0 || strcmp(op, "command") == 0) && argc == 3) ||
 	      (strcmp(op, "rmdir") == 0 && argc == 2))) {
 		fprintf(stderr, "usage: oploop write TEXT < PATHS | oploop rmdir < PATHS"
-			" | oploop command TEXT < DIRS\n");
+			" | oploop command TEXT|- < DIRS\n");
 		return 2;
 	}
 	if (argc == 3 && asprintf(&text, "%s\n", argv[2]) < 0) {
@@ -112,8 +115,26 @@ int main(int argc, char *argv[])
 			}
 			lat = grown;
 		}
+		/* "command -": the line is "DIR TEXT". */
+		line_text = text;
+		if (text && strcmp(text, "-\n") == 0) {
+			char *sp = strchr(line, ' ');
+
+			if (!sp) {
+				fprintf(stderr, "oploop: \"%s\" is not \"DIR TEXT\"\n", line);
+				goto out;
+			}
+			*sp = '\0';
+			free(own);
+			if (asprintf(&own, "%s\n", sp + 1) < 0) {
+				own = NULL;
+				fprintf(stderr, "oploop: out of memory\n");
+				goto out;
+			}
+			line_text = own;
+		}
 		t = now_us();
-		r = op_once(op, text, line);
+		r = op_once(op, line_text, line);
 		lat[n] = now_us() - t;
 		if (r < 0) {
 			fprintf(stderr, "oploop: %s %s: %s\n", op, line, strerror(-r));
@@ -132,6 +153,7 @@ int main(int argc, char *argv[])
 	ret = 0;
 out:
 	free(lat);
+	free(own);
 	free(line);
 	free(text);
 	return ret;

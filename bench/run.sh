@@ -21,9 +21,9 @@ B=$TOP/$BUILD
 . bench/lib.sh
 
 if [ "${BENCH_SMALL:-}" = 1 ]; then
-	N=400 NBIG=2000 READS=2000 SLOW=5 SYNC=20 STOPS=50
+	N=400 NBIG=2000 READS=2000 SLOW=5 SYNC=20 STOPS=50 LIFE=10
 else
-	N=10000 NBIG=100000 READS=20000 SLOW=50 SYNC=200 STOPS=1000
+	N=10000 NBIG=100000 READS=20000 SLOW=50 SYNC=200 STOPS=1000 LIFE=100
 fi
 WORK=$(mktemp -d /tmp/novafs-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -205,6 +205,21 @@ n=$(paths c "$SYNC" | tool "$B/bench/oploop" command start) || exit 1
 row "echo start; cat wait (until active), p50 us" "$(bench_field p50_us "$n")" \
 	"$(awk -v v="$(bench_field p50 "$virt")" -v c="$castp50" 'BEGIN { print v + 2 * c }')" \
 	3 lower "bench/oploop command start < MNT/instances/* (floor: define+start, 2 casts)"
+
+# LIFE instances paused and unpaused by turns, ten actions each, one
+# after another, each until its wait returns; the floor is the bus's
+# share of an action that reports back (two confirmed casts).
+make_instances l "$LIFE" start
+n=$(for r in $(seq 10); do
+	a=$([ $((r % 2)) = 1 ] && echo pause || echo unpause)
+	for i in $(seq "$LIFE"); do echo "$I/l$i $a"; done
+done | tool "$B/bench/oploop" command -) || exit 1
+two=$(awk -v c="$castp50" 'BEGIN { print 2 * c }')
+row "$((10 * LIFE)) actions on $LIFE instances, p99 us" "$(bench_field p99_us "$n")" \
+	"$two" 3 lower "bench/oploop command - < 'MNT/instances/lN pause|unpause' x10"
+row "$((10 * LIFE)) actions on $LIFE instances, per s" "$(bench_field per_s "$n")" \
+	"$(awk -v t="$two" 'BEGIN { printf "%.0f", 1e6 / t }')" 3 higher \
+	"(the same run; floor: one action after another at the floor's latency)"
 
 # --- NBIG instances: memory, and mount to the first answer ---
 unmount_novafs

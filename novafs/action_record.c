@@ -11,8 +11,12 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "actions.h"
+#include "conductor.h"
+#include "instance.h"
 #include "node.h"
 #include "obj.h"
+#include "publish.h"
 #include "store.h"
 
 enum { R_ACTION, R_REQUEST, R_USER, R_START, R_FINISH, R_RESULT, R_MESSAGE,
@@ -94,6 +98,36 @@ static const struct node nodes[] = {
 	{ "message", NODE_ATTR, 0444, NULL, DEP(R_MESSAGE), show_message },
 };
 
+static void record_send(const struct obj *rec, const char *event,
+			const char *phase)
+{
+	char type[80];
+	json_t *payload = instance_payload(rec->coll->owner);
+
+	snprintf(type, sizeof(type), "instance.%s.%s", event, phase);
+	if (payload)
+		json_object_update_new(payload, json_pack("{s:s, s:s, s:s}",
+			"action", obj_text(rec, R_ACTION),
+			"request_id", obj_text(rec, R_REQUEST),
+			"message", obj_text(rec, R_MESSAGE)));
+	conductor_notify(type, payload);
+}
+
+/* An action's start and end, as Nova's notifications of it:
+ * instance.power_off.start, then instance.power_off.end (or .error). */
+static void record_notify(const struct publish_change *c)
+{
+	const char *event = action_event(obj_text(c->o, R_ACTION));
+	int64_t result = obj_int(c->o, R_RESULT);
+
+	if (!event || c->deleted)
+		return;
+	if (c->created)
+		record_send(c->o, event, "start");
+	if (result != RESULT_RUNNING && (c->created || (c->mask & DEP(R_RESULT))))
+		record_send(c->o, event, result == RESULT_SUCCESS ? "end" : "error");
+}
+
 const struct kind action_record_kind = {
 	.name = "action",
 	.table = "instance_actions",
@@ -102,6 +136,7 @@ const struct kind action_record_kind = {
 	.nfields = R_NFIELDS,
 	.nodes = nodes,
 	.nnodes = sizeof(nodes) / sizeof(nodes[0]),
+	.notify = record_notify,
 };
 
 /* The collection of records of inst: its kind's collection entry. */
@@ -169,4 +204,9 @@ struct obj *action_record_running(struct obj *inst, const char *request_id)
 		    (!request_id || strcmp(obj_text(rec, R_REQUEST), request_id) == 0))
 			return rec;
 	return NULL;
+}
+
+int64_t action_record_started_ns(const struct obj *rec)
+{
+	return obj_int(rec, R_START);
 }

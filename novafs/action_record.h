@@ -7,6 +7,7 @@
 #define NOVAFS_ACTION_RECORD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct obj;
@@ -24,5 +25,7 @@ int action_record_finish(struct txn *t, struct obj *rec, bool ok,
 			 const char *message);
 /* inst's record of request_id that has not ended, or NULL. */
 struct obj *action_record_running(struct obj *inst, const char *request_id);
+/* When rec started (CLOCK_REALTIME nanoseconds). */
+int64_t action_record_started_ns(const struct obj *rec);
 
 #endif

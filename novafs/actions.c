@@ -43,12 +43,45 @@
 
 #define VM(s) (1u << (s))
 
+/* Nova's compute API rules (nova/compute/api.py's check_instance_state). */
+#define ANY_VM (~0u)
+#define HARD_REBOOTABLE (VM(VM_ACTIVE) | VM(VM_STOPPED) | VM(VM_PAUSED) | \
+			 VM(VM_SUSPENDED) | VM(VM_ERROR))
+#define STOPPABLE (VM(VM_ACTIVE) | VM(VM_PAUSED) | VM(VM_ERROR))
+
 const struct action actions[] = {
-	{ "start", VM(VM_STOPPED) | VM(VM_ERROR), TASK_POWERING_ON,
-	  &compute_start_instance, VM_ACTIVE },
-	{ "stop", VM(VM_ACTIVE), TASK_POWERING_OFF, &compute_stop_instance,
-	  VM_STOPPED },
-	{ "delete", ~0u, TASK_DELETING, &compute_terminate_instance, VM_STOPPED },
+	{ "start", NULL, VM(VM_STOPPED) | VM(VM_ERROR), TASK_POWERING_ON,
+	  &compute_start_instance, NULL, 0, VM_ACTIVE, "power_on" },
+	{ "stop", NULL, STOPPABLE, TASK_POWERING_OFF, &compute_stop_instance,
+	  "{\"clean_shutdown\": true}", ACTION_NEEDS_HOST, VM_STOPPED, "power_off" },
+	{ "stop", "hard", STOPPABLE, TASK_POWERING_OFF, &compute_stop_instance,
+	  "{\"clean_shutdown\": false}", ACTION_NEEDS_HOST, VM_STOPPED, "power_off" },
+	{ "reboot", NULL, VM(VM_ACTIVE), TASK_REBOOTING, &compute_reboot_instance,
+	  "{\"reboot_type\": \"SOFT\"}", ACTION_NEEDS_HOST, VM_ACTIVE, "reboot" },
+	{ "reboot", "hard", HARD_REBOOTABLE, TASK_REBOOTING_HARD,
+	  &compute_reboot_instance, "{\"reboot_type\": \"HARD\"}",
+	  ACTION_NEEDS_HOST, VM_ACTIVE, "reboot" },
+	{ "pause", NULL, VM(VM_ACTIVE), TASK_PAUSING, &compute_pause_instance,
+	  NULL, ACTION_NEEDS_HOST, VM_PAUSED, "pause" },
+	{ "unpause", NULL, VM(VM_PAUSED), TASK_UNPAUSING,
+	  &compute_unpause_instance, NULL, ACTION_NEEDS_HOST, VM_ACTIVE, "unpause" },
+	{ "suspend", NULL, VM(VM_ACTIVE), TASK_SUSPENDING,
+	  &compute_suspend_instance, NULL, ACTION_NEEDS_HOST, VM_SUSPENDED, "suspend" },
+	{ "resume", NULL, VM(VM_SUSPENDED), TASK_RESUMING,
+	  &compute_resume_instance, NULL, ACTION_NEEDS_HOST, VM_ACTIVE, "resume" },
+	{ "rebuild", NULL, VM(VM_ACTIVE) | VM(VM_STOPPED) | VM(VM_ERROR),
+	  TASK_REBUILDING, &compute_rebuild_instance, NULL, ACTION_NEEDS_HOST,
+	  VM_ACTIVE, "rebuild" },
+	{ "resize", ACTION_ARG_FLAVOR, VM(VM_STOPPED), TASK_RESIZING,
+	  &compute_resize_instance, NULL, ACTION_NEEDS_HOST, VM_STOPPED, "resize" },
+	{ "delete", NULL, ANY_VM, TASK_DELETING, &compute_terminate_instance,
+	  NULL, ACTION_ANY_TASK, VM_STOPPED, "delete" },
+	{ "reset-state", NULL, ANY_VM, TASK_NONE, NULL, NULL,
+	  ACTION_ROOT | ACTION_ANY_TASK, VM_ERROR, "reset_state" },
+	{ "reset-state", "active", ANY_VM, TASK_NONE, NULL, NULL,
+	  ACTION_ROOT | ACTION_ANY_TASK, VM_ACTIVE, "reset_state" },
+	{ "reset-state", "error", ANY_VM, TASK_NONE, NULL, NULL,
+	  ACTION_ROOT | ACTION_ANY_TASK, VM_ERROR, "reset_state" },
 	{ NULL },
 };
 
@@ -62,19 +95,89 @@ static const struct action *action_named(const char *name)
 	return NULL;
 }
 
-const struct action *action_parse(const char *line, size_t len)
+const char *action_event(const char *name)
+{
+	const struct action *a = action_named(name);
+
+	return a ? a->event : NULL;
+}
+
+void action_table_markdown(FILE *f)
 {
 	const struct action *a;
+	int s;
 
-	while (len && strchr(" \t\r\n", line[0])) {
-		line++;
-		len--;
+	fputs("| command | allowed when the instance is | task while it runs | "
+	      "compute method | | leaves it |\n"
+	      "|---|---|---|---|---|---|\n", f);
+	for (a = actions; a->name; a++) {
+		fprintf(f, "| `%s%s%s` | ", a->name, a->arg ? " " : "",
+			a->arg ? a->arg : "");
+		if (a->allowed == ANY_VM) {
+			fputs("any", f);
+		} else {
+			for (s = 0; s < VM_STATE_COUNT; s++)
+				if (a->allowed & VM(s))
+					fprintf(f, "%s%s", (a->allowed & (VM(s) - 1)) ?
+						", " : "", vm_state_name((enum vm_state)s));
+		}
+		if (a->flags & ACTION_NEEDS_HOST)
+			fputs(" (once started)", f);
+		if (a->flags & ACTION_ANY_TASK)
+			fputs(", also during a task", f);
+		fprintf(f, " | %s | ", a->task == TASK_NONE ? "none" :
+			a == actions ? "powering-on (first start: scheduling, spawning)" :
+			task_state_name(a->task));
+		if (a->method)
+			fprintf(f, "`%s`%s%s%s | %s | ", a->method->name,
+				a->options ? " `" : "", a->options ? a->options : "",
+				a->options ? "`" : "",
+				a->method->kind == RPC_CALL ? "call" : "cast");
+		else
+			fputs("none | | ", f);
+		fprintf(f, "%s%s |\n", a->method == &compute_terminate_instance ?
+			"(gone)" : vm_state_name(a->success),
+			a->flags & ACTION_ROOT ? " (root only)" : "");
 	}
-	while (len && strchr(" \t\r\n", line[len - 1]))
-		len--;
-	for (a = actions; a->name; a++)
-		if (strlen(a->name) == len && memcmp(a->name, line, len) == 0)
+}
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+const struct action *action_parse(const char *line, size_t len,
+				  const char **arg, size_t *arg_len)
+{
+	const char *end = line + len, *word, *rest;
+	const struct action *a;
+	size_t wlen, rlen;
+
+	while (line < end && blank(line[0]))
+		line++;
+	while (end > line && blank(end[-1]))
+		end--;
+	for (word = line; line < end && !blank(line[0]); line++)
+		;
+	wlen = (size_t)(line - word);
+	while (line < end && blank(line[0]))
+		line++;
+	rest = line;
+	rlen = (size_t)(end - rest);
+	for (a = actions; a->name; a++) {
+		if (strlen(a->name) != wlen || memcmp(a->name, word, wlen) != 0)
+			continue;
+		if (!a->arg ? rlen == 0 :
+		    strcmp(a->arg, ACTION_ARG_FLAVOR) == 0 ?
+		    rlen > 0 && !memchr(rest, '\n', rlen) :
+		    strlen(a->arg) == rlen && memcmp(a->arg, rest, rlen) == 0) {
+			if (arg) {
+				*arg = rest;
+				*arg_len = rlen;
+			}
 			return a;
+		}
+	}
 	return NULL;
 }
 
@@ -84,7 +187,7 @@ int action_check(const struct action *a, const char *name, enum vm_state vm,
 	struct strbuf allowed = STRBUF_INIT;
 	int s, rc;
 
-	if (task != TASK_NONE)
+	if (task != TASK_NONE && !(a->flags & ACTION_ANY_TASK))
 		return rpc_error_set(e, -EBUSY, "InstanceInvalidState",
 				     "cannot %s %s: task %s is in progress",
 				     a->name, name, task_state_name(task));
@@ -95,7 +198,8 @@ int action_check(const struct action *a, const char *name, enum vm_state vm,
 			strbuf_addf(&allowed, "%s%s", allowed.len ? " or " : "",
 				    vm_state_name((enum vm_state)s));
 	rc = rpc_error_set(e, -EBUSY, "InstanceInvalidState",
-			   "cannot %s %s: it is %s (%s needs %s)", a->name, name,
+			   "cannot %s%s%s %s: it is %s (%s needs %s)", a->name,
+			   a->arg ? " " : "", a->arg ? a->arg : "", name,
 			   vm_state_name(vm), a->name, allowed.buf);
 	strbuf_release(&allowed);
 	return rc;
@@ -109,6 +213,7 @@ struct run {
 	enum task_state task;        /* the task claimed */
 	bool first;                  /* a first start: scheduled first */
 	char host[64];
+	char new_flavor[OBJ_NAME_MAX + 1]; /* resize: its argument */
 	json_t *instance;            /* the instance as compute hosts see it */
 	json_t *flavor;              /* as the scheduler sees it */
 	bool keep_state;             /* a failure leaves vm_state alone */
@@ -249,24 +354,87 @@ static void cast_done(void *ctx, int err, json_t *result,
 	bus_done(ctx, err, e);
 }
 
-/* The host has the request: the write is done. */
+/*
+ * A call's answer is its outcome (no instance_update follows): recorded
+ * here.  Only resize is a call; it leaves the instance stopped with its
+ * new flavor.
+ */
+static int answered_run(struct txn *t, void *ctx)
+{
+	struct run *r = ctx;
+	char raw[OBJ_NAME_MAX + 2];
+	int rc;
+
+	if (r->o->dead || obj_int(r->o, I_TASK_STATE) != r->task)
+		return 0; /* ended meanwhile (reset-state, a sync) */
+	snprintf(raw, sizeof(raw), "%s\n", r->new_flavor);
+	txn_set_request(t, r->request);
+	if ((rc = txn_touch(t, r->o)) < 0 ||
+	    (rc = txn_set_int(t, r->o, I_TASK_STATE, TASK_NONE)) < 0 ||
+	    (rc = txn_set_int(t, r->o, I_VM_STATE, r->a->success)) < 0 ||
+	    (rc = txn_set_text(t, r->o, I_FAULT, "")) < 0 ||
+	    (rc = txn_set_text(t, r->o, I_FLAVOR, r->new_flavor)) < 0 ||
+	    (rc = txn_set_bytes(t, r->o, I_FLAVOR_RAW, raw, strlen(raw))) < 0)
+		return rc;
+	if (r->rec && (rc = action_record_finish(t, r->rec, true, "")) < 0)
+		return rc;
+	log_info("%s: %s %s done", r->o->name, r->a->name, r->new_flavor);
+	return 0;
+}
+
+static void answered_then(void *ctx, int err)
+{
+	finish(ctx, err);
+}
+
+/* The host has the request (a cast) or has answered (a call). */
 static void host_asked(struct run *r)
 {
-	if (r->bus_err < 0)
+	if (r->bus_err == -ETIMEDOUT && r->a->method->kind == RPC_CALL) {
+		/* Not a failure: the host may have done it.  The task stays,
+		 * and the stuck-task sweep learns the outcome from the host. */
+		log_warn("%s: %s: no answer from %s in time; its outcome will be "
+			 "asked of the host", r->o->name, r->a->name, r->host);
+		finish(r, r->bus_err);
+	} else if (r->bus_err < 0) {
+		/* A host that refused a call (no room) changed nothing. */
+		r->keep_state = r->a->method->kind == RPC_CALL;
 		fail(r, r->bus_err, &r->e);
-	else
+	} else if (r->a->method->kind == RPC_CALL) {
+		store_do(answered_run, answered_then, r);
+	} else {
 		finish(r, 0);
+	}
+}
+
+/* The arguments of the action's method: the instance, the task it runs
+ * as, and the row's options. */
+static json_t *host_args(struct run *r)
+{
+	json_t *args = json_pack("{s:O, s:s}", "instance", r->instance,
+				 "expected_task_state", task_state_name(r->task));
+	json_t *options = r->a->options ? json_loads(r->a->options, 0, NULL) : NULL;
+
+	if (args && r->a->options &&
+	    (!options || json_object_update(args, options) < 0)) {
+		json_decref(args);
+		args = NULL;
+	}
+	json_decref(options);
+	return args;
 }
 
 /* Asks the instance's host to act, as the action's method. */
 static void ask_host(struct run *r)
 {
-	json_t *args = json_pack("{s:O, s:s}", "instance", r->instance,
-				 "expected_task_state", task_state_name(r->task));
+	json_t *args = host_args(r);
 
 	step_send(r, host_asked);
 	if (!args)
 		cast_done(r, -ENOMEM, NULL, NULL);
+	else if (r->a->method->kind == RPC_CALL)
+		conductor_call(r->a->method, r->host, r->request, args,
+			       cast_done, r);
 	else
 		conductor_cast(r->a->method, r->host, r->request, args,
 			       cast_done, r);
@@ -395,12 +563,17 @@ static void ask_terminate(struct run *r)
 }
 
 /* The instance and flavor objects the bus needs, from the committed
- * state (the committer's to read). */
+ * state (the committer's to read): with its flavor, or the one a resize
+ * asks for. */
 static int describe(struct run *r, struct rpc_error *e)
 {
-	const char *name = obj_text(r->o, I_FLAVOR);
+	const char *name = r->new_flavor[0] ? r->new_flavor : obj_text(r->o, I_FLAVOR);
 	struct obj *fl;
 
+	if (r->new_flavor[0] && strcmp(r->new_flavor, obj_text(r->o, I_FLAVOR)) == 0)
+		return rpc_error_set(e, -EINVAL, "CannotResizeToSameFlavor",
+				     "%s already has flavor %s", r->o->name,
+				     r->new_flavor);
 	if (!name[0])
 		return rpc_error_set(e, -EINVAL, "InvalidInput",
 				     "%s has no flavor: write one to its flavor file first",
@@ -424,6 +597,24 @@ static int describe(struct run *r, struct rpc_error *e)
 	return 0;
 }
 
+/* An action novafs does alone (reset-state): Nova's reset-state ends
+ * whatever task runs and sets the state, recorded as an action. */
+static int local_run(struct txn *t, struct run *r)
+{
+	int rc;
+
+	if ((rc = txn_set_int(t, r->o, I_TASK_STATE, TASK_NONE)) < 0 ||
+	    (rc = txn_set_int(t, r->o, I_VM_STATE, r->a->success)) < 0 ||
+	    (rc = txn_set_text(t, r->o, I_FAULT, "")) < 0 ||
+	    (rc = action_record_start(t, r->o, r->a->name, r->request, r->uid,
+				      &r->rec)) < 0 ||
+	    (rc = action_record_finish(t, r->rec, true, "")) < 0)
+		return rc;
+	log_info("%s: %s to %s (%s)", r->o->name, r->a->name,
+		 vm_state_name(r->a->success), r->request);
+	return 0;
+}
+
 /* Claims the action's task, or refuses with the reason in fault. */
 static int claim_run(struct txn *t, void *ctx)
 {
@@ -443,6 +634,15 @@ static int claim_run(struct txn *t, void *ctx)
 	rc = action_check(r->a, r->o->name,
 			  (enum vm_state)obj_int(r->o, I_VM_STATE),
 			  (enum task_state)obj_int(r->o, I_TASK_STATE), &e);
+	if (rc == 0 && (r->a->flags & ACTION_ROOT) && r->uid != 0)
+		rc = rpc_error_set(&e, -EPERM, "Forbidden",
+				   "%s is for root alone", r->a->name);
+	if (rc == 0 && (r->a->flags & ACTION_NEEDS_HOST) && !r->host[0])
+		rc = rpc_error_set(&e, -EBUSY, "InstanceInvalidState",
+				   "cannot %s %s: it has never been started",
+				   r->a->name, r->o->name);
+	if (rc == 0 && !r->a->method)
+		return local_run(t, r);
 	if (rc == 0 && r->a->method != &compute_terminate_instance)
 		rc = describe(r, &e);
 	/* Fail fast: a service known to be down is not asked.  A delete
@@ -521,17 +721,35 @@ static void refuse_then(void *ctx, int err)
 	free(rf);
 }
 
+/* "start stop stop hard ... resize FLAVOR": what ctl takes. */
+static void list_commands(struct strbuf *sb)
+{
+	const struct action *a;
+
+	for (a = actions; a->name; a++)
+		strbuf_addf(sb, "%s%s%s%s", sb->len ? ", " : "", a->name,
+			    a->arg ? " " : "", a->arg ? a->arg : "");
+}
+
 void action_command(struct obj *inst, const char *line, size_t len,
 		    struct wreq *w)
 {
-	const struct action *a = action_parse(line, len);
+	struct strbuf commands = STRBUF_INIT;
+	const char *arg = NULL;
+	size_t arg_len = 0;
+	const struct action *a = action_parse(line, len, &arg, &arg_len);
 	struct refusal *rf;
 	struct run *r;
 
-	if (a && a->method != &compute_terminate_instance) {
+	if (a && (!a->arg || strcmp(a->arg, ACTION_ARG_FLAVOR) != 0 ||
+		  arg_len <= OBJ_NAME_MAX)) {
 		r = run_new(inst, a, w);
-		if (r)
-			store_do(claim_run, step_committed, r);
+		if (!r)
+			return;
+		if (a->arg && strcmp(a->arg, ACTION_ARG_FLAVOR) == 0)
+			snprintf(r->new_flavor, sizeof(r->new_flavor), "%.*s",
+				 (int)arg_len, arg);
+		store_do(claim_run, step_committed, r);
 		return;
 	}
 	rf = calloc(1, sizeof(*rf));
@@ -542,11 +760,11 @@ void action_command(struct obj *inst, const char *line, size_t len,
 	rf->w = w;
 	rf->o = inst;
 	obj_get(inst);
-	/* delete is rmdir's: a directory that vanished on a write would
-	 * surprise every tool holding it open. */
+	list_commands(&commands);
 	rpc_error_set(&rf->e, -EINVAL, "InvalidInput",
-		      "unknown command \"%.*s\" (commands: start stop; delete with rmdir)",
-		      (int)(len > 64 ? 64 : len), line);
+		      "unknown command \"%.*s\" (commands: %s)",
+		      (int)(len > 64 ? 64 : len), line, commands.buf);
+	strbuf_release(&commands);
 	store_do(refuse_run, refuse_then, rf);
 }
 

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "rpc/states.h"
 
@@ -25,21 +26,49 @@ struct rpc_error;
 struct rpc_method_decl;
 struct wreq;
 
+/* What ACTION_ARG_FLAVOR stands for: the action's argument names a
+ * flavor ("resize m1.small"). */
+#define ACTION_ARG_FLAVOR "FLAVOR"
+
+#define ACTION_NEEDS_HOST 0x1u /* refused on an instance never started */
+#define ACTION_ROOT       0x2u /* for root alone */
+#define ACTION_ANY_TASK   0x4u /* allowed while a task runs (it ends it) */
+
 struct action {
 	const char *name;                    /* the word written to ctl */
+	const char *arg;                     /* the word after it: NULL for
+					      * none, or ACTION_ARG_FLAVOR */
 	unsigned allowed;                    /* 1 << vm_state, for each allowed */
 	enum task_state task;                /* while it runs */
-	const struct rpc_method_decl *method;/* what the compute host is asked */
-	enum vm_state success;               /* what the host reports on success */
+	/* What the compute host is asked; its kind (cast or call) is how.
+	 * NULL: novafs alone does it. */
+	const struct rpc_method_decl *method;
+	const char *options;                 /* JSON object merged into the
+					      * method's arguments, or NULL */
+	unsigned flags;                      /* ACTION_* */
+	enum vm_state success;               /* the state it leaves */
+	const char *event;                   /* Nova's name for it in
+					      * notifications: "power_on" */
 };
 
 /* The table, ending with a NULL name. */
 extern const struct action actions[];
 
-/* The action a ctl line names (surrounding whitespace ignored), or NULL. */
-const struct action *action_parse(const char *line, size_t len);
+/* The action a ctl line names ("stop hard", "resize m1.small"; words
+ * separated by blanks, surrounding whitespace ignored), or NULL; *arg and
+ * *arg_len get the argument an ACTION_ARG_FLAVOR row takes. */
+const struct action *action_parse(const char *line, size_t len,
+				  const char **arg, size_t *arg_len);
+/* Writes the table as the README shows it (Markdown, one row per
+ * action). */
+void action_table_markdown(FILE *f);
+
+/* The notification name of the action called name ("power_on" for
+ * "start"), or NULL. */
+const char *action_event(const char *name);
 /* 0 when an instance in vm and task may take a now, else -EBUSY with the
- * reason ("cannot stop web1: it is stopped (stop needs active)"). */
+ * reason ("cannot stop web1: it is stopped (stop needs active or
+ * paused or error)"). */
 int action_check(const struct action *a, const char *name, enum vm_state vm,
 		 enum task_state task, struct rpc_error *e);
 

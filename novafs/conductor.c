@@ -15,6 +15,7 @@
 #include "common/loop.h"
 #include "rpc/methods.h"
 #include "instance.h"
+#include "sync.h"
 
 /* A service as its heartbeats describe it. */
 struct service {
@@ -119,6 +120,51 @@ void conductor_call(const struct rpc_method_decl *m, const char *server,
 		    conductor_done_fn done, void *ctx)
 {
 	request_post(m, server, request_id, args, done, ctx);
+}
+
+/* --- notifications --- */
+
+struct notification {
+	char event_type[64];
+	json_t *payload;
+};
+
+static void notified(void *ctx, int err, json_t *result,
+		     const struct rpc_error *e)
+{
+	if (err < 0)
+		log_debug("notification %s dropped: %s", (const char *)ctx,
+			  e->message);
+	free(ctx);
+}
+
+static void notification_send(void *ctx)
+{
+	struct notification *n = ctx;
+	struct rpc_error e = { 0 };
+	char *type = strdup(n->event_type);
+
+	if (type && rpc_notify(cd.bus, "novafs", n->event_type, "info",
+			       n->payload, notified, type, &e) < 0)
+		notified(type, e.err, NULL, &e);
+	json_decref(n->payload);
+	free(n);
+}
+
+void conductor_notify(const char *event_type, json_t *payload)
+{
+	struct notification *n;
+
+	if (!payload || !cd.running || !(n = malloc(sizeof(*n)))) {
+		json_decref(payload);
+		return;
+	}
+	snprintf(n->event_type, sizeof(n->event_type), "%s", event_type);
+	n->payload = payload;
+	if (loop_post(cd.loop, notification_send, n) < 0) {
+		json_decref(payload);
+		free(n);
+	}
 }
 
 /* --- services --- */
@@ -234,8 +280,21 @@ static void heard_instance_update(void *ctx, struct rpc_request *req)
 			report_recorded, req);
 }
 
+static void heard_sync(void *ctx, struct rpc_request *req)
+{
+	sync_power_states(rpc_request_args(req), report_recorded, req);
+}
+
+static void heard_console(void *ctx, struct rpc_request *req)
+{
+	instance_console(rpc_request_args(req));
+	rpc_request_done(req, NULL, NULL);
+}
+
 static const struct rpc_handler conductor_handlers[] = {
 	{ &conductor_instance_update, heard_instance_update },
+	{ &conductor_sync_power_states, heard_sync },
+	{ &conductor_console_output, heard_console },
 	{ NULL, NULL },
 };
 
@@ -273,6 +332,8 @@ int conductor_start(struct loop *loop, const struct conductor_config *cfg,
 	if (rc == 0)
 		rc = rpc_subscribe(cd.bus, &scheduler_service, RPC_SUB_FANOUT, NULL,
 				   heartbeat_handlers, NULL, e);
+	if (rc == 0)
+		rc = sync_sweep_start(cd.loop, cfg->task_timeout_s);
 	if (rc < 0)
 		goto fail;
 	/* Hear from every compute host now, not a report interval later. */
@@ -283,6 +344,7 @@ int conductor_start(struct loop *loop, const struct conductor_config *cfg,
 	json_decref(none);
 	return 0;
 fail:
+	sync_sweep_stop();
 	rpc_bus_free(cd.bus);
 	cd.bus = NULL;
 	cd.loop = NULL;
@@ -306,6 +368,7 @@ void conductor_stop(void)
 		pthread_join(cd.thread, NULL);
 		cd.running = false;
 	}
+	sync_sweep_stop();
 	rpc_bus_free(cd.bus);
 	cd.bus = NULL;
 	cd.loop = NULL;

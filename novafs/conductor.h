@@ -5,8 +5,9 @@
  * it.  Other threads (FUSE workers, the committer) hand it requests with
  * conductor_cast/conductor_call and are answered through a callback on the
  * bus thread, so no thread ever waits on the network.  The thread also
- * serves topic conductor (instance_update from compute hosts, applied
- * through the store and acknowledged once durable) and listens to the
+ * serves topic conductor (instance_update, sync_power_states and
+ * console_output from compute hosts, applied through the store and
+ * acknowledged once durable), runs the stuck-task sweep (sync.h) and listens to the
  * services' heartbeats on the scheduler fanout, without taking any of the
  * scheduler's calls, to know which services are up.
  */
@@ -28,6 +29,7 @@ struct conductor_config {
 	struct rpc_bus_config bus;
 	long long service_down_time_s; /* a service is down after this
 					* long without a heartbeat */
+	long long task_timeout_s;      /* see sync.h */
 };
 
 /* Connects on loop (a broker that cannot be reached or refuses our login
@@ -55,6 +57,14 @@ void conductor_cast(const struct rpc_method_decl *m, const char *server,
 void conductor_call(const struct rpc_method_decl *m, const char *server,
 		    const char *request_id, json_t *args,
 		    conductor_done_fn done, void *ctx);
+
+/* Any thread: publishes an oslo.messaging notification of event_type
+ * ("instance.update") with payload (stolen), priority info, from
+ * publisher "novafs", on the control exchange: routing key
+ * notifications.info.  Best effort, as oslo's notifier: a notification
+ * nobody listens to, or that the bus cannot take, is dropped (logged at
+ * debug level). */
+void conductor_notify(const char *event_type, json_t *payload);
 
 /* Any thread: 0 when binary on host (NULL: any host of it) is up or has
  * not been heard from yet; -EHOSTDOWN with why when it said it stopped or

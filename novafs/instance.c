@@ -6,6 +6,7 @@
 #include "instance.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,16 @@
 #include "node.h"
 #include "obj.h"
 #include "objops.h"
+#include "conductor.h"
+#include "publish.h"
 #include "store.h"
+#include "stream.h"
 
 #define FAULT_MAX 1024
+/* The console keeps its last chunks (each at most RPC_MAX_CONSOLE_CHUNK
+ * bytes, typically a few lines: a host sends what came every half
+ * second). */
+#define CONSOLE_KEPT 256
 
 static const struct field fields[] = {
 	[I_FLAVOR_RAW] = { "flavor_raw", FIELD_BYTES, 0, NULL, 0 },
@@ -205,7 +213,100 @@ static void store_ctl(struct obj *o, const char *buf, size_t len,
 	action_command(o, buf, len, w);
 }
 
+/* --- the console --- */
+
+/* An instance's console stream, made when first needed (by a reader or
+ * the first output), so that 100,000 silent instances cost nothing; one
+ * that cannot be allocated is the shared empty one. */
+static struct stream *console_of(struct obj *o)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct stream *empty;
+	struct stream *s;
+
+	pthread_mutex_lock(&lock);
+	if (!o->priv)
+		o->priv = stream_new(CONSOLE_KEPT);
+	if (!o->priv && !empty)
+		empty = stream_new(1);
+	s = o->priv ? o->priv : empty;
+	pthread_mutex_unlock(&lock);
+	return s;
+}
+
+/* --- notifications --- */
+
+json_t *instance_payload(const struct obj *inst)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
+			 "instance_id", inst->uuid, "display_name", inst->name,
+			 "state", vm_state_name((enum vm_state)obj_int(inst, I_VM_STATE)),
+			 "task_state", task_state_name((enum task_state)obj_int(inst, I_TASK_STATE)),
+			 "power_state", power_state_name((enum power_state)obj_int(inst, I_POWER_STATE)),
+			 "host", obj_text(inst, I_HOST),
+			 "instance_type", obj_text(inst, I_FLAVOR),
+			 "fault", obj_text(inst, I_FAULT),
+			 "user_id", (json_int_t)inst->uid);
+}
+
 #define DEP(f) (1ULL << (f))
+#define SHOWN_STATE (DEP(I_VM_STATE) | DEP(I_TASK_STATE) | DEP(I_POWER_STATE) | \
+		     DEP(I_HOST) | DEP(I_FAULT) | DEP(I_FLAVOR))
+
+/* instance.create.end, instance.delete.end, and instance.update (with
+ * the old state and task, as Nova's) for every change of its state. */
+static void instance_notify(const struct publish_change *c)
+{
+	json_t *payload;
+	const char *type;
+
+	if (c->created)
+		type = "instance.create.end";
+	else if (c->deleted)
+		type = "instance.delete.end";
+	else if (c->mask & SHOWN_STATE)
+		type = "instance.update";
+	else
+		return;
+	payload = instance_payload(c->o);
+	if (payload && !c->created && !c->deleted)
+		json_object_update_new(payload, json_pack("{s:s, s:s}",
+			"old_state", vm_state_name((enum vm_state)(c->mask & DEP(I_VM_STATE) ?
+				c->old[I_VM_STATE].i : obj_int(c->o, I_VM_STATE))),
+			"old_task_state", task_state_name((enum task_state)(c->mask & DEP(I_TASK_STATE) ?
+				c->old[I_TASK_STATE].i : obj_int(c->o, I_TASK_STATE)))));
+	if (payload && c->request[0])
+		json_object_set_new(payload, "request_id", json_string(c->request));
+	conductor_notify(type, payload);
+}
+
+static void instance_release(struct obj *o)
+{
+	stream_free(o->priv);
+}
+
+void instance_console(json_t *args)
+{
+	const char *uuid = json_string_value(json_object_get(args, "uuid"));
+	const char *host = json_string_value(json_object_get(args, "host"));
+	json_t *data = json_object_get(args, "data");
+	struct obj *o;
+
+	obj_rdlock();
+	o = obj_by_uuid(uuid);
+	if (o && (o->kind != &instance_kind || o->dead ||
+		  strcmp(obj_text(o, I_HOST), host) != 0)) {
+		log_warn("conductor: refused console output for %s from %s", uuid, host);
+		o = NULL;
+	}
+	if (o)
+		obj_get(o);
+	obj_unlock();
+	if (!o)
+		return;
+	stream_append(console_of(o), json_string_value(data), json_string_length(data));
+	obj_put(o);
+}
 
 static const struct node nodes[] = {
 	{ "ctl", NODE_COMMAND, 0200, NULL, 0, NULL, store_ctl },
@@ -220,6 +321,7 @@ static const struct node nodes[] = {
 	{ "wait", NODE_WAIT, 0444, NULL, DEP(I_TASK_STATE) | DEP(I_FAULT) |
 	  DEP(I_VM_STATE), show_wait, .ready = no_task },
 	{ "actions", NODE_COLLECTION, 0555, &action_record_kind },
+	{ "console", NODE_STREAM, 0444, .stream = console_of },
 };
 
 const struct kind instance_kind = {
@@ -236,6 +338,8 @@ const struct kind instance_kind = {
 	.create = objop_create,
 	.remove = action_delete,
 	.set_owner = objop_set_owner,
+	.release = instance_release,
+	.notify = instance_notify,
 };
 
 /* --- start-up --- */

@@ -38,6 +38,17 @@ int instance_stage_fault(struct txn *t, struct obj *o, const struct rpc_error *e
  * the number repaired, or -errno. */
 int instance_recover(void);
 
+/* What every notification about inst says of it (Nova's instance
+ * notification payload): instance_id, display_name, state, task_state,
+ * power_state, host, instance_type, fault, user_id.  Under a lock that
+ * keeps inst still.  NULL when out of memory. */
+json_t *instance_payload(const struct obj *inst);
+
+/* Appends a compute host's console_output (args checked against the
+ * contract) to the instance's console, if that host runs it.  Any
+ * thread. */
+void instance_console(json_t *args);
+
 /* Applies a compute host's instance_update (args checked against the
  * contract and its sender rule: host is the sender's) for request (its
  * _context_request_id, or NULL); calls done(ctx) on the committer thread

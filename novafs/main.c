@@ -47,6 +47,11 @@ static const struct opt novafs_options[] = {
 	  offsetof(struct novafs_config, cd.service_down_time_s), "60", 1, 86400,
 	  NULL, "SECONDS",
 	  "a service that has not sent a heartbeat for this long is down", NULL },
+	{ "novafs", "task_timeout", "--task-timeout", OPT_INT,
+	  offsetof(struct novafs_config, cd.task_timeout_s), "180", 1, 86400,
+	  NULL, "SECONDS",
+	  "a task with no outcome after this long is asked of its host, and "
+	  "ends as the host says (or as it was, if the host is down)", NULL },
 	OPT_END
 };
 

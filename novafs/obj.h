@@ -36,6 +36,7 @@
 
 struct coll;
 struct node;
+struct publish_change;
 struct obj;
 struct strbuf;
 struct wreq;
@@ -95,6 +96,11 @@ struct kind {
 	void (*set_owner)(struct obj *o, uid_t uid, gid_t gid, struct wreq *w);
 	/* Frees o->priv (default: free()). */
 	void (*release)(struct obj *o);
+	/* Publishes a committed change of o as an oslo.messaging
+	 * notification (conductor_notify), or nothing.  Called as the change
+	 * is published, under the write lock: it must not block.  NULL:
+	 * none. */
+	void (*notify)(const struct publish_change *c);
 };
 
 struct coll;

@@ -1,6 +1,6 @@
 /*
  * publish.c - what follows a committed batch (see publish.h): kernel
- * invalidations, waiters, events.
+ * invalidations, waiters, notifications, events.
  */
 #include "publish.h"
 
@@ -48,6 +48,8 @@ void publish_changes(const struct publish_change *c, size_t n)
 	for (i = 0; i < n; i++) {
 		invalidate(&c[i]);
 		notify_object_changed(c[i].o, c[i].mask, c[i].deleted);
+		if (c[i].o->kind->notify)
+			c[i].o->kind->notify(&c[i]);
 	}
 	events_record(c, n);
 }

@@ -1,8 +1,9 @@
 /*
  * publish.h - what follows a batch the store has committed and applied:
  * the events stream gets its lines, the kernel is told which cached names
- * and attributes changed, and readers waiting on a change (poll, wait,
- * blocked stream reads) are woken.
+ * and attributes changed, readers waiting on a change (poll, wait,
+ * blocked stream reads) are woken, and the kinds that notify the bus
+ * (struct kind's notify) do.
  *
  * The store calls publish_changes() under the write lock, right after it
  * applied the batch to memory and before it unlinks the objects the batch

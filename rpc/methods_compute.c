@@ -61,8 +61,9 @@ static const struct rpc_field state_members[] = {
 	{ "exists", RPC_T_BOOL, 0, 0, 0, NULL, NULL,
 	  "whether the host has a domain for it" },
 	{ "power_state", RPC_T_ENUM, 0, 0, 0, power_state_names, NULL, NULL },
-	{ "flavor", RPC_T_NAME, RPC_NULLABLE, 0, 0, NULL, NULL,
-	  "the flavor its domain was defined with; null without a domain" },
+	{ "flavor", RPC_T_NAME, RPC_OPTIONAL | RPC_NULLABLE, 0, 0, NULL, NULL,
+	  "the flavor its domain was defined with; null or absent without a "
+	  "domain (and from 1.0 hosts)" },
 	{ NULL },
 };
 

@@ -23,6 +23,8 @@ ROWS=(
 	"echo stop > ctl, bash loop, per s"
 	"stopped, ms after the loop"
 	"echo start; cat wait (until active), p50 us"
+	"actions on 10 instances, p99 us"
+	"actions on 10 instances, per s"
 	"instances: resident MB"
 	"instances: mount to first ls, ms"
 )

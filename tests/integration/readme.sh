@@ -6,6 +6,11 @@
 
 check "the option tables are each service's --help-markdown" \
 	sh -c "tests/tools/readme_options.sh $B | diff -u README.md - >&2"
+# The lifecycle's script, as printed.
+sed -n '/^<!-- BEGIN script -->$/,/^<!-- END script -->$/p' README.md |
+	sed '1,2d;$d' | sed '$d' >"$TEST_TMP/five.sh"
+check "the README's script has at most 20 lines" test "$(wc -l <"$TEST_TMP/five.sh")" -le 20
+check "and no sleep" sh -c "! grep -q sleep $TEST_TMP/five.sh"
 
 start_stack || { not_ok "stack started"; done_testing; exit 1; }
 mkdir "$MNT/instances/NAME"
@@ -13,6 +18,9 @@ mkdir -p "$MNT/instances/NAME/actions" # exists already
 echo m1.tiny >"$MNT/instances/NAME/flavor"
 echo start >"$MNT/instances/NAME/ctl"
 timeout 20 cat "$MNT/instances/NAME/wait" >/dev/null
+
+check "the README's script runs as printed" timeout 60 sh "$TEST_TMP/five.sh" "$MNT"
+check "and leaves nothing behind" sh -c "! ls -d $MNT/instances/vm* 2>/dev/null"
 
 # "PATH MODE" for every entry of the README's drawing that shows a mode,
 # its path rebuilt from the indentation of the tree's branches.

@@ -176,7 +176,7 @@ broker_perms() {
 	local u=$1 serves= host='.+' listens= fanouts= keys= x='[0-9a-f]{32}'
 	case $u in
 	novafs) serves=conductor listens=scheduler fanouts=compute
-		keys='compute|compute\..+|scheduler|scheduler\..+' ;;
+		keys='compute|compute\..+|scheduler|scheduler\..+|notifications\..+' ;;
 	scheduler) serves=scheduler fanouts='compute scheduler' ;;
 	network) serves=network fanouts=scheduler ;;
 	compute-*) serves=compute host=${u#compute-} fanouts=scheduler

@@ -104,11 +104,11 @@ start_compute() {
 		--amqp "$AMQP_URL" --host "$host" --libvirt-uri test:///default \
 		--report-interval "${REPORT_INTERVAL:-2}" "$@"
 }
-# start_novafs: mounts $MNT, waits until the tree answers.
+# start_novafs [OPTION...]: mounts $MNT, waits until the tree answers.
 start_novafs() {
 	mkdir -p "$MNT"
 	spawn novafs "$B/novafs" -f --db "$DB" --config "$(identity novafs)" \
-		--amqp "$AMQP_URL" "$MNT"
+		--amqp "$AMQP_URL" "$@" "$MNT"
 	wait_for 20 test -d "$MNT/instances" || { diag "novafs did not mount"; cat "$LOGS/novafs.log" >&2; return 1; }
 }
 # wait until the scheduler has heard from compute host $1

@@ -7,6 +7,7 @@
   oslo_peer.py CONF URL cast TOPIC[.SERVER] METHOD ARGS
   oslo_peer.py CONF URL fanout TOPIC METHOD ARGS
   oslo_peer.py CONF URL serve TOPIC SERVER
+  oslo_peer.py CONF URL notifications
   oslo_peer.py CONF URL replay DATA ROUTING_KEY
   oslo_peer.py CONF URL heartbeats DATA ROUTING_KEY
 
@@ -21,7 +22,10 @@ serve runs an RPC server whose endpoint answers as a compute host
 (terminate_instance, get_instance_state, start_instance, stop_instance,
 publish_service_capabilities) plus echo and fail, prints each request it
 handles as a JSON line and "serving" on stderr once consuming, until
-SIGTERM.  replay publishes, by hand (python3-amqp), the requests of DATA's
+SIGTERM.  notifications runs oslo's notification listener on topic
+notifications and prints each notification as a JSON line {"priority",
+"event_type", "publisher_id", "payload"}, and "listening" on stderr once
+consuming, until SIGTERM.  replay publishes, by hand (python3-amqp), the requests of DATA's
 unsupported_version section that went to a version 1.3 server, and
 compares the replies field by field with oslo's; heartbeats does the same
 for call_monitor's raw calls; both print "ok ..." or "FAIL ..." lines and
@@ -59,7 +63,7 @@ def identity(conf_path, url):
         u.port or 5672, vhost
 
 
-def transport(conf_path, url):
+def transport(conf_path, url, notifications=False):
     user, password, host, port, vhost = identity(conf_path, url)
     fd, path = tempfile.mkstemp(suffix='.conf', prefix='oslo-peer-')
     with os.fdopen(fd, 'w') as f:
@@ -75,6 +79,8 @@ def transport(conf_path, url):
     turl = 'rabbit://%s:%s@%s:%d/%s' % (
         urllib.parse.quote(user, safe=''), urllib.parse.quote(password, safe=''),
         host, port, urllib.parse.quote(vhost, safe=''))
+    if notifications:
+        return oslo_messaging.get_notification_transport(conf, url=turl)
     return oslo_messaging.get_rpc_transport(conf, url=turl)
 
 
@@ -114,6 +120,8 @@ def do_cast(t, a, fanout=False):
 class ComputeEndpoint:
     """What a compute host answers, as a Python service would."""
 
+    target = oslo_messaging.Target(version='1.1')
+
     def __init__(self):
         self.lock = threading.Lock()
 
@@ -137,9 +145,11 @@ class ComputeEndpoint:
         self._seen(ctxt, 'start_instance', instance=instance,
                    expected_task_state=expected_task_state)
 
-    def stop_instance(self, ctxt, instance, expected_task_state):
+    def stop_instance(self, ctxt, instance, expected_task_state,
+                      clean_shutdown=False):
         self._seen(ctxt, 'stop_instance', instance=instance,
-                   expected_task_state=expected_task_state)
+                   expected_task_state=expected_task_state,
+                   clean_shutdown=clean_shutdown)
 
     def publish_service_capabilities(self, ctxt):
         self._seen(ctxt, 'publish_service_capabilities')
@@ -165,6 +175,41 @@ def do_serve(t, a):
         pass
     server.stop()
     server.wait()
+
+
+class NotificationEndpoint:
+    """Prints every notification, whatever its priority."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+
+    def _seen(self, priority, publisher_id, event_type, payload):
+        with self.lock:
+            print(json.dumps({'priority': priority, 'event_type': event_type,
+                              'publisher_id': publisher_id,
+                              'payload': payload}, sort_keys=True),
+                  flush=True)
+
+    def info(self, ctxt, publisher_id, event_type, payload, metadata):
+        self._seen('info', publisher_id, event_type, payload)
+
+    def error(self, ctxt, publisher_id, event_type, payload, metadata):
+        self._seen('error', publisher_id, event_type, payload)
+
+
+def do_notifications(t):
+    listener = oslo_messaging.get_notification_listener(
+        t, [oslo_messaging.Target(topic='notifications')],
+        [NotificationEndpoint()], executor='threading')
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    listener.start()
+    print('listening', file=sys.stderr, flush=True)
+    while not stop.wait(0.2):
+        pass
+    listener.stop()
+    listener.wait()
 
 
 class RawPeer:
@@ -311,6 +356,7 @@ def main():
     s = sub.add_parser('serve')
     s.add_argument('topic')
     s.add_argument('server')
+    sub.add_parser('notifications')
     for name in ('replay', 'heartbeats'):
         s = sub.add_parser(name)
         s.add_argument('data')
@@ -318,9 +364,11 @@ def main():
     a = p.parse_args()
     if a.cmd in ('replay', 'heartbeats'):
         return (do_replay if a.cmd == 'replay' else do_heartbeats)(a)
-    t = transport(a.conf, a.url)
+    t = transport(a.conf, a.url, notifications=a.cmd == 'notifications')
     try:
-        if a.cmd == 'call':
+        if a.cmd == 'notifications':
+            do_notifications(t)
+        elif a.cmd == 'call':
             do_call(t, a)
         elif a.cmd in ('cast', 'fanout'):
             do_cast(t, a, fanout=a.cmd == 'fanout')
