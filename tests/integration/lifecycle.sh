@@ -21,7 +21,7 @@ do_action() {
 refused() {
 	local before
 	before=$(cat "$W/state")
-	check_fails "$1 is refused" "$2" sh -c "echo '$1' > $W/ctl"
+	check_fails "$1 is refused" "$2" bash -c "echo '$1' > $W/ctl"
 	check "$1: fault says \"$3\"" grep -qF "$3" "$W/fault"
 	check_eq "$1: web1 is still $before" "$(cat "$W/state")" "$before"
 	check_eq "$1: with no task" "$(cat "$W/task")" none
@@ -72,11 +72,11 @@ do_action start active
 
 # Several commands in one write run in order; the write fails at the
 # first refused one, and the ones before it stay done.
-check_fails "stop, then a bad line" "Invalid argument" sh -c "printf 'stop\nbogus\nstart\n' > $W/ctl"
+check_fails "stop, then a bad line" "Invalid argument" bash -c "printf 'stop\nbogus\nstart\n' > $W/ctl"
 check_eq "the stop before it ran" "$(timeout 20 cat "$W/wait")" stopped
 check "the bad line is named" grep -qF 'unknown command "bogus"' "$W/fault"
 kill -STOP "${PID_OF[compute-node1]}" # so that the start cannot end first
-check_fails "start, then pause while it starts" "Device or resource busy" sh -c "printf 'start\npause\n' > $W/ctl"
+check_fails "start, then pause while it starts" "Device or resource busy" bash -c "printf 'start\npause\n' > $W/ctl"
 check "the pause names the task" grep -qF "cannot pause web1: task powering-on is in progress" "$W/fault"
 kill -CONT "${PID_OF[compute-node1]}"
 check_eq "the start ran" "$(timeout 20 cat "$W/wait")" active
@@ -86,7 +86,7 @@ check_eq "the start ran" "$(timeout 20 cat "$W/wait")" active
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 "${NOBODY[@]}" mkdir "$I/theirs"
 check_fails "reset-state by an instance's owner" "Operation not permitted" \
-	"${NOBODY[@]}" sh -c "echo reset-state > $I/theirs/ctl"
+	"${NOBODY[@]}" bash -c "echo reset-state > $I/theirs/ctl"
 check "says it is for root" grep -qF "reset-state is for root alone" "$I/theirs/fault"
 rmdir "$I/theirs"
 check "reset-state as root" sh -c "echo reset-state > $W/ctl"
