@@ -598,11 +598,16 @@ static int describe(struct run *r, struct rpc_error *e)
 }
 
 /* An action novafs does alone (reset-state): Nova's reset-state ends
- * whatever task runs and sets the state, recorded as an action. */
+ * whatever task runs (its action ends in error) and sets the state,
+ * recorded as an action of its own. */
 static int local_run(struct txn *t, struct run *r)
 {
+	struct obj *stuck = action_record_running(r->o, NULL);
 	int rc;
 
+	if (stuck && (rc = action_record_finish(t, stuck, false,
+						"ended by reset-state")) < 0)
+		return rc;
 	if ((rc = txn_set_int(t, r->o, I_TASK_STATE, TASK_NONE)) < 0 ||
 	    (rc = txn_set_int(t, r->o, I_VM_STATE, r->a->success)) < 0 ||
 	    (rc = txn_set_text(t, r->o, I_FAULT, "")) < 0 ||

@@ -94,11 +94,18 @@ check_eq "web1 is in error" "$(cat "$W/state")" error
 check "reset-state active" sh -c "echo 'reset-state active' > $W/ctl"
 check_eq "web1 is active" "$(cat "$W/state")" active
 check_eq "with no task and no fault" "$(cat "$W/task")|$(cat "$W/fault")" "none|"
+kill -STOP "${PID_OF[compute-node1]}"
+echo stop >"$W/ctl"
+check "reset-state ends a task that cannot end" sh -c "echo 'reset-state active' > $W/ctl"
+check_eq "web1 is active with no task" "$(cat "$W/state")/$(cat "$W/task")" active/none
+check_eq "the stop it ended says so" "$(cat "$(ls -d "$W"/actions/*-stop | tail -n 1)/message")" "ended by reset-state"
+kill -CONT "${PID_OF[compute-node1]}"
+check "once the host has done the stop, state follows its report" wait_for 20 file_is "$W/state" stopped
 
 # The history, in order, each with its outcome.
 hist=$(for d in "$W"/actions/*/; do echo "$(cat "$d/action"):$(cat "$d/result")"; done | tr '\n' ' ')
 check_eq "actions/ lists every action" "$hist" \
-	"start:success pause:success unpause:success suspend:success resume:success reboot:success reboot:success rebuild:success stop:success reboot:success stop:success resize:success resize:error start:success stop:success start:success reset-state:success reset-state:success "
+	"start:success pause:success unpause:success suspend:success resume:success reboot:success reboot:success rebuild:success stop:success reboot:success stop:success resize:success resize:error start:success stop:success start:success reset-state:success reset-state:success stop:error reset-state:success "
 check "a refused resize records why" grep -q ComputeResourcesUnavailable "$W"/actions/*-resize/message
 
 # delete through ctl is rmdir.
