@@ -61,10 +61,20 @@ void domain_xml_metadata(const struct virt_instance *inst, struct strbuf *out)
 	strbuf_addstr(out, "</" NOVAFS_XMLNS_PREFIX ":instance>\n");
 }
 
+void domain_xml_console_log(const char *console_dir, const char *uuid,
+			    struct strbuf *out)
+{
+	char name[DOMAIN_NAME_LEN];
+
+	domain_xml_name(uuid, name);
+	strbuf_addf(out, "%s/%s.log", console_dir, name);
+}
+
 int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
-		     struct strbuf *out)
+		     const char *console_dir, struct strbuf *out)
 {
 	bool real = strcmp(virt_type, "qemu") == 0 || strcmp(virt_type, "kvm") == 0;
+	struct strbuf log = STRBUF_INIT;
 	char name[DOMAIN_NAME_LEN];
 
 	if (!real && strcmp(virt_type, "test") != 0)
@@ -83,33 +93,92 @@ int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
 		      "  <on_reboot>restart</on_reboot>\n"
 		      "  <on_crash>destroy</on_crash>\n");
 	strbuf_addstr(out, "  <devices>\n");
-	if (real)
+	if (real) {
+		strbuf_addstr(out, "    <serial type='pty'>\n");
+		if (console_dir) {
+			domain_xml_console_log(console_dir, inst->uuid, &log);
+			strbuf_addstr(out, "      <log file='");
+			add_escaped(out, log.buf);
+			strbuf_addstr(out, "' append='off'/>\n");
+		}
 		strbuf_addstr(out,
-			      "    <serial type='pty'>\n"
 			      "      <target port='0'/>\n"
 			      "    </serial>\n"
 			      "    <console type='pty'>\n"
 			      "      <target type='serial' port='0'/>\n"
 			      "    </console>\n");
+	}
 	strbuf_addstr(out, "  </devices>\n</domain>\n");
+	strbuf_release(&log);
+	return 0;
+}
+
+/* The text after "<tag>" or "<PREFIX:tag>" in xml, or NULL. */
+static const char *element_text(const char *xml, const char *tag)
+{
+	size_t n = strlen(tag);
+	const char *p;
+
+	for (p = strstr(xml, tag); p; p = strstr(p + 1, tag)) {
+		if (p[n] != '>' || p == xml)
+			continue;
+		if (p[-1] == '<')
+			return p + n + 1;
+		if (p[-1] == ':') {
+			/* Back over the prefix to its '<' (not a '</'). */
+			const char *q = p - 1;
+
+			while (q > xml && q[-1] != '<' && q[-1] != '/' &&
+			       q[-1] != '>' && q[-1] != ' ')
+				q--;
+			if (q > xml && q[-1] == '<')
+				return p + n + 1;
+		}
+	}
+	return NULL;
+}
+
+int domain_xml_metadata_text(const char *xml, const char *tag,
+			     struct strbuf *out)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+		{ "&quot;", '"' }, { "&apos;", '\'' },
+	};
+	const char *p = xml ? element_text(xml, tag) : NULL;
+	size_t i;
+
+	strbuf_reset(out);
+	if (!p)
+		return -ENOENT;
+	while (*p && *p != '<') {
+		for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
+			if (strncmp(p, ents[i].ent, strlen(ents[i].ent)) == 0)
+				break;
+		if (i < sizeof(ents) / sizeof(ents[0])) {
+			strbuf_addch(out, ents[i].c);
+			p += strlen(ents[i].ent);
+		} else {
+			strbuf_addch(out, *p++);
+		}
+	}
 	return 0;
 }
 
 int domain_xml_metadata_disk_gb(const char *xml, unsigned long long *out)
 {
-	const char *p = xml ? strstr(xml, ":disk_gb>") : NULL;
+	struct strbuf text = STRBUF_INIT;
 	char *end;
+	int r = domain_xml_metadata_text(xml, "disk_gb", &text);
 
-	if (!p)
-		p = xml ? strstr(xml, "<disk_gb>") : NULL;
-	if (!p)
-		return -ENOENT;
-	p = strchr(p, '>') + 1;
-	if (*p < '0' || *p > '9')
-		return -ENOENT;
-	errno = 0;
-	*out = strtoull(p, &end, 10);
-	if (errno || *end != '<')
-		return -ENOENT;
-	return 0;
+	if (r == 0 && (text.buf[0] < '0' || text.buf[0] > '9'))
+		r = -ENOENT;
+	if (r == 0) {
+		errno = 0;
+		*out = strtoull(text.buf, &end, 10);
+		if (errno || *end)
+			r = -ENOENT;
+	}
+	strbuf_release(&text);
+	return r;
 }

@@ -9,7 +9,10 @@
  * host can count the resources its domains hold without a database.
  *
  * For qemu and kvm the machine is minimal: os type hvm, a serial console
- * on a pty, no disk (images come later) and no network.
+ * on a pty, no disk (images come later) and no network.  The serial
+ * console is logged by virtlogd to a file of the host's console directory
+ * (<log file='DIR/instance-<uuid>.log' append='off'/>: each boot starts
+ * it afresh), which the compute host tails (console.h).
  */
 #ifndef NOVAFS_VIRT_DOMAIN_XML_H
 #define NOVAFS_VIRT_DOMAIN_XML_H
@@ -25,17 +28,30 @@ struct strbuf;
 #define DOMAIN_NAME_LEN (sizeof(INSTANCE_DOMAIN_PREFIX) - 1 + UUID_STR_LEN)
 void domain_xml_name(const char *uuid, char buf[DOMAIN_NAME_LEN]);
 
+/* The console log of instance uuid in console_dir:
+ * "console_dir/instance-<uuid>.log", appended to out. */
+void domain_xml_console_log(const char *console_dir, const char *uuid,
+			    struct strbuf *out);
+
 /*
  * Appends the domain XML for inst to out.  virt_type is the libvirt domain
- * type: "test", "qemu" or "kvm".  Returns 0, or -EINVAL for another
- * virt_type (out is then unchanged).
+ * type: "test", "qemu" or "kvm"; qemu and kvm domains log their serial
+ * console into console_dir (NULL: not logged).  Returns 0, or -EINVAL for
+ * another virt_type (out is then unchanged).
  */
 int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
-		     struct strbuf *out);
+		     const char *console_dir, struct strbuf *out);
 
 /* Appends the novafs metadata element alone (what virDomainGetMetadata
  * returns for NOVAFS_XMLNS, give or take whitespace). */
 void domain_xml_metadata(const struct virt_instance *inst, struct strbuf *out);
+
+/* Reads the text of element tag ("flavor", "disk_gb") back from a
+ * metadata element, whatever its namespace prefix, with the five XML
+ * entities decoded, into out (which it resets).  Returns 0, or -ENOENT
+ * when xml is NULL or has no such element. */
+int domain_xml_metadata_text(const char *xml, const char *tag,
+			     struct strbuf *out);
 
 /* Reads disk_gb back from a metadata element.  Returns 0, or -ENOENT when
  * the element holds no valid disk_gb. */

@@ -4,21 +4,31 @@
  *
  * The manager (manager.c) speaks RPC and reports states; a driver only
  * drives the hypervisor.  Keeping the boundary a table of operations lets
- * a test or fault-injecting driver stand in for libvirt, and later
- * lifecycle actions (reboot, pause, resize, ...) are one more operation
- * each.
+ * a test or fault-injecting driver stand in for libvirt.
  *
  * Every operation is idempotent, as the RPC handlers must be, returns 0 or
  * -errno, and on failure fills e (class "LibvirtError" for the libvirt
- * driver, with libvirt's message).  Instances are found by uuid.
+ * driver, with libvirt's message).  Instances are found by uuid.  No
+ * operation waits for a guest: one that needs the guest's cooperation (a
+ * clean shutdown) only asks, and the manager watches the outcome on its
+ * loop (guest_wait.h).
+ *
+ * A novafs domain is one named instance-<its own UUID>, the name novafs
+ * gives it: a driver lists, counts and reports only those, never other
+ * domains of a shared hypervisor.
  */
 #ifndef NOVAFS_VIRT_DRIVER_H
 #define NOVAFS_VIRT_DRIVER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "rpc/states.h"
 #include "instance.h"
 
+struct loop;
 struct rpc_error;
+struct strbuf;
 struct virt_driver;
 
 /* A host's capacity and what its instances hold, as reported to the
@@ -30,26 +40,81 @@ struct virt_host_stats {
 	char hypervisor_type[32];
 };
 
+/* One novafs domain and its power state, as sync_power_states lists it. */
+struct virt_domain_state {
+	char uuid[UUID_STR_LEN];
+	enum power_state power;
+};
+
+/* A lifecycle event of a novafs domain: started is true when it (re)started
+ * (a boot, a restore), when its console log begins afresh. */
+typedef void (*virt_event_fn)(void *ctx, const char *uuid, bool started);
+
 struct virt_driver_ops {
 	/* Defines the instance's domain if it has none, then starts it
-	 * unless it is running (a paused one is resumed). */
+	 * unless it is running (a paused one is resumed, a suspended one
+	 * restored). */
 	int (*power_on)(struct virt_driver *d, const struct virt_instance *inst,
 			struct rpc_error *e);
-	/* Powers the domain off hard if it is active; success when it is
-	 * not, or does not exist. */
+	/* Powers the domain off hard if it is active, and drops a managed
+	 * save: afterwards it is shut off.  Success when it is missing. */
 	int (*power_off)(struct virt_driver *d, const char *uuid,
 			 struct rpc_error *e);
-	/* Powers off and undefines the domain; success when it is missing. */
+	/* Asks the guest to shut down (ACPI) and returns at once; the
+	 * domain goes off if and when the guest obeys. */
+	int (*shutdown)(struct virt_driver *d, const char *uuid,
+			struct rpc_error *e);
+	/* Pauses a running domain; nothing otherwise. */
+	int (*pause)(struct virt_driver *d, const char *uuid, struct rpc_error *e);
+	/* Resumes a paused domain; nothing otherwise. */
+	int (*unpause)(struct virt_driver *d, const char *uuid,
+		       struct rpc_error *e);
+	/* Saves a running or paused domain's memory (libvirt's managed save,
+	 * restored running) and stops it; nothing otherwise. */
+	int (*suspend)(struct virt_driver *d, const char *uuid,
+		       struct rpc_error *e);
+	/* Restores a domain with a managed save; nothing otherwise. */
+	int (*resume)(struct virt_driver *d, const char *uuid,
+		      struct rpc_error *e);
+	/* Redefines the shut-off domain with inst's sizes and flavor, when
+	 * the host has room for the growth (capacity.h).  -EBUSY
+	 * ("InstanceInvalidState") when the domain is active or suspended,
+	 * -ENOENT ("NotFound") when it is missing, -ENOSPC
+	 * ("ComputeResourcesUnavailable") when it does not fit; the domain
+	 * is then unchanged. */
+	int (*resize)(struct virt_driver *d, const struct virt_instance *inst,
+		      struct rpc_error *e);
+	/* Powers off and undefines the domain, managed save included;
+	 * success when it is missing. */
 	int (*destroy)(struct virt_driver *d, const char *uuid,
 		       struct rpc_error *e);
 	/* 1 when the instance has a domain, 0 when not, or -errno. */
 	int (*exists)(struct virt_driver *d, const char *uuid,
 		      struct rpc_error *e);
-	/* The domain's power state, in Nova's vocabulary; POWER_NOSTATE when
-	 * it is missing or cannot be asked. */
+	/* The domain's power state, in Nova's vocabulary (a shut-off domain
+	 * with a managed save is POWER_SUSPENDED); POWER_NOSTATE when it is
+	 * missing or cannot be asked. */
 	enum power_state (*power_state)(struct virt_driver *d, const char *uuid);
+	/* The flavor in the domain's metadata into out (reset first).
+	 * Returns 1, 0 when there is no domain (or no flavor in it), or
+	 * -errno. */
+	int (*flavor)(struct virt_driver *d, const char *uuid, struct strbuf *out,
+		      struct rpc_error *e);
+	/* Every novafs domain with its power state: *out (freed by the
+	 * caller with free()) holds *n of them. */
+	int (*list)(struct virt_driver *d, struct virt_domain_state **out,
+		    size_t *n, struct rpc_error *e);
 	int (*host_stats)(struct virt_driver *d, struct virt_host_stats *st,
 			  struct rpc_error *e);
+	/* The file the domain's serial console is logged to, appended to
+	 * out; -EOPNOTSUPP when this driver's domains have no console log. */
+	int (*console_log)(struct virt_driver *d, const char *uuid,
+			   struct strbuf *out);
+	/* Calls fn(ctx, ...) on the loop for every lifecycle event of a novafs
+	 * domain from now on (also across reconnects).  Returns 0, or
+	 * -EOPNOTSUPP without an event loop. */
+	int (*on_event)(struct virt_driver *d, virt_event_fn fn, void *ctx,
+			struct rpc_error *e);
 	/* Frees the driver; accepts NULL. */
 	void (*close)(struct virt_driver *d);
 };
@@ -58,15 +123,22 @@ struct virt_driver {
 	const struct virt_driver_ops *ops;
 };
 
-/* The libvirt driver: opens uri; virt_type is the domain type ("test",
- * "qemu", "kvm"); disk_gb > 0 overrides the capacity statvfs("/") gives.
- * Returns 0 or -errno with e. */
-int libvirt_driver_open(const char *uri, const char *virt_type,
-			long long disk_gb, struct virt_driver **out,
-			struct rpc_error *e);
+struct libvirt_config {
+	const char *uri;
+	const char *virt_type;   /* "test", "qemu" or "kvm" */
+	long long disk_gb;       /* > 0: overrides statvfs("/") */
+	const char *console_dir; /* qemu/kvm serial console logs; NULL: none */
+	/* Where libvirt's events run (virt_event.h); NULL: no events. */
+	struct loop *loop;
+};
 
-/* The domain type to use by default for uri: "test" for test:// URIs,
- * else "kvm" when /dev/kvm exists, else "qemu". */
+/* The libvirt driver.  Registers libvirt's event loop on cfg->loop before
+ * it connects.  Returns 0 or -errno with e. */
+int libvirt_driver_open(const struct libvirt_config *cfg,
+			struct virt_driver **out, struct rpc_error *e);
+
+/* The domain type to use by default for uri: "test" for test:// and
+ * test+...:// URIs, else "kvm" when /dev/kvm exists, else "qemu". */
 const char *libvirt_default_virt_type(const char *uri);
 
 #endif

@@ -6,11 +6,13 @@
  * prints every error to stderr; it is silenced and errors are read with
  * virGetLastErrorMessage() instead, so that each failure is logged once, by
  * the manager, with its instance.  A connection that died (libvirtd
- * restarted) is reopened before the next operation.
+ * restarted) is reopened before the next operation, with its lifecycle
+ * callback registered again; with an event loop, keepalives notice a
+ * dead libvirtd.
  *
  * Domains of novafs instances are found by libvirt UUID, which is the
- * instance uuid; usage is summed over every domain named instance-*,
- * running or not, because a stopped instance keeps its resources.
+ * instance uuid; usage is summed over every novafs domain, running or not,
+ * because a stopped instance keeps its resources.
  */
 #include "driver.h"
 
@@ -25,14 +27,20 @@
 
 #include "common/strbuf.h"
 #include "rpc/rpc.h"
+#include "capacity.h"
 #include "domain_xml.h"
+#include "virt_event.h"
 
 struct libvirt_driver {
 	struct virt_driver base;
 	virConnectPtr conn;
 	char *uri;
+	char *console_dir;          /* NULL: no console logs */
 	char virt_type[16];
 	long long disk_gb;          /* > 0: configured capacity */
+	bool events;                /* an event loop is registered */
+	virt_event_fn event_fn;     /* NULL: nobody listens */
+	void *event_ctx;
 };
 
 static struct libvirt_driver *to_lv(struct virt_driver *d)
@@ -55,6 +63,35 @@ static int lv_error(struct rpc_error *e)
 			     msg ? msg : "unknown libvirt error");
 }
 
+/* Whether dom is a novafs domain: named instance-<its own uuid>.  Fills
+ * uuid (when not NULL) with its uuid. */
+static bool is_novafs(virDomainPtr dom, char uuid[UUID_STR_LEN])
+{
+	char buf[VIR_UUID_STRING_BUFLEN], name[DOMAIN_NAME_LEN];
+	const char *have = virDomainGetName(dom);
+
+	if (!have || virDomainGetUUIDString(dom, buf) < 0)
+		return false;
+	domain_xml_name(buf, name);
+	if (strcmp(have, name) != 0)
+		return false;
+	if (uuid)
+		snprintf(uuid, UUID_STR_LEN, "%s", buf);
+	return true;
+}
+
+static int lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
+		     int detail, void *opaque)
+{
+	struct libvirt_driver *lv = opaque;
+	char uuid[UUID_STR_LEN];
+
+	if (lv->event_fn && is_novafs(dom, uuid))
+		lv->event_fn(lv->event_ctx, uuid, event == VIR_DOMAIN_EVENT_STARTED);
+	virResetLastError();
+	return 0;
+}
+
 /* Reopens the connection when it is gone.  Returns 0 or -EIO with e. */
 static int lv_ensure_conn(struct libvirt_driver *lv, struct rpc_error *e)
 {
@@ -64,6 +101,15 @@ static int lv_ensure_conn(struct libvirt_driver *lv, struct rpc_error *e)
 		virConnectClose(lv->conn);
 	lv->conn = virConnectOpen(lv->uri);
 	if (!lv->conn)
+		return lv_error(e);
+	if (!lv->events)
+		return 0;
+	/* Not every driver keeps alive (local ones need not): best effort. */
+	virConnectSetKeepAlive(lv->conn, 5, 3);
+	if (virConnectDomainEventRegisterAny(lv->conn, NULL,
+					     VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+					     VIR_DOMAIN_EVENT_CALLBACK(lifecycle),
+					     lv, NULL) < 0)
 		return lv_error(e);
 	return 0;
 }
@@ -91,20 +137,58 @@ static int lv_lookup(struct libvirt_driver *lv, const char *uuid,
 	return lv_error(e);
 }
 
+/* The state of dom (VIR_DOMAIN_*), or -EIO with e. */
+static int domain_state(virDomainPtr dom, struct rpc_error *e)
+{
+	int state, reason;
+
+	if (virDomainGetState(dom, &state, &reason, 0) < 0)
+		return lv_error(e);
+	return state;
+}
+
+/* What a domain operation does, given the domain and its state. */
+typedef int (*domain_op_fn)(struct libvirt_driver *lv, virDomainPtr dom,
+			    int state, struct rpc_error *e);
+
+/* Runs op on the domain of uuid; success, doing nothing, when there is
+ * none. */
+static int with_domain(struct virt_driver *d, const char *uuid, domain_op_fn op,
+		       struct rpc_error *e)
+{
+	struct libvirt_driver *lv = to_lv(d);
+	virDomainPtr dom = NULL;
+	int r, state;
+
+	r = lv_lookup(lv, uuid, &dom, e);
+	if (r < 0 || !dom)
+		goto out;
+	state = domain_state(dom, e);
+	r = state < 0 ? state : op(lv, dom, state, e);
+out:
+	if (dom)
+		virDomainFree(dom);
+	return r;
+}
+
+static bool running(int state)
+{
+	return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED;
+}
+
 static int lv_power_on(struct virt_driver *d, const struct virt_instance *inst,
 		       struct rpc_error *e)
 {
 	struct libvirt_driver *lv = to_lv(d);
 	struct strbuf xml = STRBUF_INIT;
 	virDomainPtr dom = NULL;
-	int state = VIR_DOMAIN_NOSTATE, reason;
-	int r;
+	int state, r;
 
 	r = lv_lookup(lv, inst->uuid, &dom, e);
 	if (r < 0)
 		goto out;
 	if (!dom) {
-		r = domain_xml_build(inst, lv->virt_type, &xml);
+		r = domain_xml_build(inst, lv->virt_type, lv->console_dir, &xml);
 		if (r < 0) {
 			rpc_error_set(e, r, "InvalidInput", "unknown virt type %s",
 				      lv->virt_type);
@@ -116,22 +200,17 @@ static int lv_power_on(struct virt_driver *d, const struct virt_instance *inst,
 			goto out;
 		}
 	}
-	if (virDomainGetState(dom, &state, &reason, 0) < 0) {
-		r = lv_error(e);
+	state = r = domain_state(dom, e);
+	if (r < 0)
 		goto out;
-	}
-	switch (state) {
-	case VIR_DOMAIN_RUNNING:
-	case VIR_DOMAIN_BLOCKED:
-		break;
-	case VIR_DOMAIN_PAUSED:
+	r = 0;
+	if (state == VIR_DOMAIN_PAUSED) {
 		if (virDomainResume(dom) < 0)
 			r = lv_error(e);
-		break;
-	default:
+	} else if (!running(state)) {
+		/* Restores the managed save, when there is one. */
 		if (virDomainCreate(dom) < 0)
 			r = lv_error(e);
-		break;
 	}
 out:
 	if (dom)
@@ -140,59 +219,211 @@ out:
 	return r;
 }
 
-/* Destroys dom (a hard power-off) if it runs. */
-static int power_off_domain(virDomainPtr dom, struct rpc_error *e)
+static int op_power_off(struct libvirt_driver *lv, virDomainPtr dom, int state,
+			struct rpc_error *e)
 {
-	int active = virDomainIsActive(dom);
-
-	if (active < 0 || (active == 1 && virDomainDestroy(dom) < 0))
+	if (state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_CRASHED &&
+	    virDomainDestroy(dom) < 0 && virDomainIsActive(dom) != 0)
 		return lv_error(e);
+	if (virDomainHasManagedSaveImage(dom, 0) == 1 &&
+	    virDomainManagedSaveRemove(dom, 0) < 0)
+		return lv_error(e);
+	virResetLastError();
 	return 0;
 }
 
 static int lv_power_off(struct virt_driver *d, const char *uuid,
 			struct rpc_error *e)
 {
-	virDomainPtr dom = NULL;
-	int r;
+	return with_domain(d, uuid, op_power_off, e);
+}
 
-	r = lv_lookup(to_lv(d), uuid, &dom, e);
-	if (r < 0 || !dom)
+static int op_shutdown(struct libvirt_driver *lv, virDomainPtr dom, int state,
+		       struct rpc_error *e)
+{
+	if (running(state) && virDomainShutdown(dom) < 0)
+		return lv_error(e);
+	return 0;
+}
+
+static int lv_shutdown(struct virt_driver *d, const char *uuid,
+		       struct rpc_error *e)
+{
+	return with_domain(d, uuid, op_shutdown, e);
+}
+
+static int op_pause(struct libvirt_driver *lv, virDomainPtr dom, int state,
+		    struct rpc_error *e)
+{
+	if (running(state) && virDomainSuspend(dom) < 0)
+		return lv_error(e);
+	return 0;
+}
+
+static int lv_pause(struct virt_driver *d, const char *uuid, struct rpc_error *e)
+{
+	return with_domain(d, uuid, op_pause, e);
+}
+
+static int op_unpause(struct libvirt_driver *lv, virDomainPtr dom, int state,
+		      struct rpc_error *e)
+{
+	if (state == VIR_DOMAIN_PAUSED && virDomainResume(dom) < 0)
+		return lv_error(e);
+	return 0;
+}
+
+static int lv_unpause(struct virt_driver *d, const char *uuid,
+		      struct rpc_error *e)
+{
+	return with_domain(d, uuid, op_unpause, e);
+}
+
+static int op_suspend(struct libvirt_driver *lv, virDomainPtr dom, int state,
+		      struct rpc_error *e)
+{
+	if ((running(state) || state == VIR_DOMAIN_PAUSED) &&
+	    virDomainManagedSave(dom, VIR_DOMAIN_SAVE_RUNNING) < 0)
+		return lv_error(e);
+	return 0;
+}
+
+static int lv_suspend(struct virt_driver *d, const char *uuid,
+		      struct rpc_error *e)
+{
+	return with_domain(d, uuid, op_suspend, e);
+}
+
+static int op_resume(struct libvirt_driver *lv, virDomainPtr dom, int state,
+		     struct rpc_error *e)
+{
+	if (state == VIR_DOMAIN_SHUTOFF &&
+	    virDomainHasManagedSaveImage(dom, 0) == 1 && virDomainCreate(dom) < 0)
+		return lv_error(e);
+	virResetLastError();
+	return 0;
+}
+
+static int lv_resume(struct virt_driver *d, const char *uuid,
+		     struct rpc_error *e)
+{
+	return with_domain(d, uuid, op_resume, e);
+}
+
+/* The sizes dom was defined with: vCPUs and memory from libvirt, disk from
+ * the novafs metadata. */
+static int domain_sizes(virDomainPtr dom, struct virt_sizes *sz,
+			struct rpc_error *e)
+{
+	unsigned long long disk_gb = 0;
+	virDomainInfo info;
+	char *meta;
+
+	if (virDomainGetInfo(dom, &info) < 0)
+		return lv_error(e);
+	sz->vcpus = info.nrVirtCpu;
+	sz->memory_mb = (long long)(info.maxMem / 1024);
+	meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+				    NOVAFS_XMLNS, 0);
+	domain_xml_metadata_disk_gb(meta, &disk_gb);
+	free(meta);
+	virResetLastError();
+	sz->disk_gb = (long long)disk_gb;
+	return 0;
+}
+
+static int lv_host_stats(struct virt_driver *d, struct virt_host_stats *st,
+			 struct rpc_error *e);
+
+static int lv_resize(struct virt_driver *d, const struct virt_instance *inst,
+		     struct rpc_error *e)
+{
+	struct libvirt_driver *lv = to_lv(d);
+	const struct virt_sizes want = {
+		inst->vcpus, (long long)inst->memory_mb, (long long)inst->disk_gb
+	};
+	struct virt_sizes have;
+	struct virt_host_stats st;
+	struct strbuf xml = STRBUF_INIT;
+	virDomainPtr dom = NULL, redefined = NULL;
+	int r, state;
+
+	r = lv_lookup(lv, inst->uuid, &dom, e);
+	if (r < 0)
 		goto out;
-	r = power_off_domain(dom, e);
+	if (!dom) {
+		r = rpc_error_set(e, -ENOENT, "NotFound",
+				  "instance %s has no domain on this host",
+				  inst->uuid);
+		goto out;
+	}
+	state = r = domain_state(dom, e);
+	if (r < 0)
+		goto out;
+	if (state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_CRASHED) {
+		r = rpc_error_set(e, -EBUSY, "InstanceInvalidState",
+				  "instance %s must be stopped to be resized",
+				  inst->uuid);
+		goto out;
+	}
+	if (virDomainHasManagedSaveImage(dom, 0) == 1) {
+		r = rpc_error_set(e, -EBUSY, "InstanceInvalidState",
+				  "instance %s is suspended: it must be stopped "
+				  "to be resized", inst->uuid);
+		goto out;
+	}
+	r = domain_sizes(dom, &have, e);
+	if (r < 0)
+		goto out;
+	r = lv_host_stats(d, &st, e);
+	if (r < 0)
+		goto out;
+	r = capacity_check_growth(&st, &have, &want, e);
+	if (r < 0)
+		goto out;
+	r = domain_xml_build(inst, lv->virt_type, lv->console_dir, &xml);
+	if (r < 0) {
+		rpc_error_set(e, r, "InvalidInput", "unknown virt type %s",
+			      lv->virt_type);
+		goto out;
+	}
+	redefined = virDomainDefineXML(lv->conn, xml.buf);
+	if (!redefined)
+		r = lv_error(e);
 out:
+	if (redefined)
+		virDomainFree(redefined);
 	if (dom)
 		virDomainFree(dom);
+	strbuf_release(&xml);
+	return r;
+}
+
+static int op_destroy(struct libvirt_driver *lv, virDomainPtr dom, int state,
+		      struct rpc_error *e)
+{
+	int r = op_power_off(lv, dom, state, e);
+
+	/* A transient domain is gone once destroyed. */
+	if (r == 0 && virDomainIsPersistent(dom) == 1 &&
+	    virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+				   VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0 &&
+	    virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
+		r = lv_error(e);
+	virResetLastError();
 	return r;
 }
 
 static int lv_destroy(struct virt_driver *d, const char *uuid,
 		      struct rpc_error *e)
 {
-	virDomainPtr dom = NULL;
-	int r;
-
-	r = lv_lookup(to_lv(d), uuid, &dom, e);
-	if (r < 0 || !dom)
-		goto out;
-	r = power_off_domain(dom, e);
-	if (r < 0)
-		goto out;
-	/* A transient domain is gone once destroyed. */
-	if (virDomainIsPersistent(dom) == 1 &&
-	    virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-				   VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0 &&
-	    virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
-		r = lv_error(e);
-out:
-	if (dom)
-		virDomainFree(dom);
-	return r;
+	return with_domain(d, uuid, op_destroy, e);
 }
 
 /* Nova's libvirt driver's mapping (LIBVIRT_POWER_STATE): a domain shutting
- * down counts as shut down, a blocked one as running. */
-static enum power_state power_state_of(int state)
+ * down counts as shut down, a blocked one as running; a shut-off domain
+ * with a managed save is suspended. */
+static enum power_state power_state_of(virDomainPtr dom, int state)
 {
 	switch (state) {
 	case VIR_DOMAIN_RUNNING:
@@ -200,8 +431,12 @@ static enum power_state power_state_of(int state)
 		return POWER_RUNNING;
 	case VIR_DOMAIN_PAUSED:
 		return POWER_PAUSED;
-	case VIR_DOMAIN_SHUTDOWN:
 	case VIR_DOMAIN_SHUTOFF:
+		if (virDomainHasManagedSaveImage(dom, 0) == 1)
+			return POWER_SUSPENDED;
+		virResetLastError();
+		return POWER_SHUTDOWN;
+	case VIR_DOMAIN_SHUTDOWN:
 		return POWER_SHUTDOWN;
 	case VIR_DOMAIN_CRASHED:
 		return POWER_CRASHED;
@@ -230,37 +465,111 @@ static enum power_state lv_power_state(struct virt_driver *d, const char *uuid)
 	struct rpc_error e = { 0 };
 	virDomainPtr dom = NULL;
 	enum power_state ps = POWER_NOSTATE;
-	int state, reason;
+	int state;
 
 	if (lv_lookup(to_lv(d), uuid, &dom, &e) == 0 && dom &&
-	    virDomainGetState(dom, &state, &reason, 0) == 0)
-		ps = power_state_of(state);
+	    (state = domain_state(dom, &e)) >= 0)
+		ps = power_state_of(dom, state);
 	if (dom)
 		virDomainFree(dom);
 	return ps;
 }
 
-/* Adds what one instance-* domain holds to st. */
-static void add_domain_usage(virDomainPtr dom, struct virt_host_stats *st)
+static int lv_flavor(struct virt_driver *d, const char *uuid,
+		     struct strbuf *out, struct rpc_error *e)
 {
-	const char *name = virDomainGetName(dom);
-	unsigned long long disk_gb;
-	virDomainInfo info;
-	char *meta;
+	virDomainPtr dom = NULL;
+	char *meta = NULL;
+	int r;
 
-	if (!name || strncmp(name, INSTANCE_DOMAIN_PREFIX,
-			     sizeof(INSTANCE_DOMAIN_PREFIX) - 1) != 0)
-		return;
-	if (virDomainGetInfo(dom, &info) == 0) {
-		st->vcpus_used += info.nrVirtCpu;
-		st->memory_mb_used += (long long)(info.maxMem / 1024);
-	}
+	strbuf_reset(out);
+	r = lv_lookup(to_lv(d), uuid, &dom, e);
+	if (r < 0 || !dom)
+		goto out;
 	meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
 				    NOVAFS_XMLNS, 0);
-	if (meta && domain_xml_metadata_disk_gb(meta, &disk_gb) == 0)
-		st->disk_gb_used += (long long)disk_gb;
-	free(meta);
 	virResetLastError();
+	r = domain_xml_metadata_text(meta, "flavor", out) == 0 && out->len ? 1 : 0;
+out:
+	free(meta);
+	if (dom)
+		virDomainFree(dom);
+	return r;
+}
+
+/* Every domain of the connection: *doms (freed with free_domains) holds
+ * the count returned, or -EIO with e. */
+static int all_domains(struct libvirt_driver *lv, virDomainPtr **doms,
+		       struct rpc_error *e)
+{
+	int n, r;
+
+	*doms = NULL;
+	r = lv_ensure_conn(lv, e);
+	if (r < 0)
+		return r;
+	n = virConnectListAllDomains(lv->conn, doms, 0);
+	return n < 0 ? lv_error(e) : n;
+}
+
+static void free_domains(virDomainPtr *doms, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		virDomainFree(doms[i]);
+	free(doms);
+}
+
+static int lv_list(struct virt_driver *d, struct virt_domain_state **out,
+		   size_t *count, struct rpc_error *e)
+{
+	struct virt_domain_state *list = NULL;
+	virDomainPtr *doms = NULL;
+	int i, n, state, r = 0;
+
+	*out = NULL;
+	*count = 0;
+	n = all_domains(to_lv(d), &doms, e);
+	if (n < 0)
+		return n;
+	list = calloc(n ? (size_t)n : 1, sizeof(*list));
+	if (!list) {
+		r = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct virt_domain_state *ds = &list[*count];
+
+		if (!is_novafs(doms[i], ds->uuid))
+			continue;
+		/* One that vanished meanwhile is simply not listed. */
+		state = domain_state(doms[i], e);
+		if (state < 0)
+			continue;
+		ds->power = power_state_of(doms[i], state);
+		(*count)++;
+	}
+	virResetLastError();
+	*out = list;
+	list = NULL;
+out:
+	free(list);
+	free_domains(doms, n);
+	return r;
+}
+
+/* Adds what one novafs domain holds to st. */
+static void add_domain_usage(virDomainPtr dom, struct virt_host_stats *st)
+{
+	struct virt_sizes sz;
+	struct rpc_error e = { 0 };
+
+	if (!is_novafs(dom, NULL) || domain_sizes(dom, &sz, &e) < 0)
+		return;
+	st->vcpus_used += sz.vcpus;
+	st->memory_mb_used += sz.memory_mb;
+	st->disk_gb_used += sz.disk_gb;
 }
 
 static int lv_host_stats(struct virt_driver *d, struct virt_host_stats *st,
@@ -292,18 +601,42 @@ static int lv_host_stats(struct virt_driver *d, struct virt_host_stats *st,
 	snprintf(st->hypervisor_type, sizeof(st->hypervisor_type), "%s",
 		 type ? type : "unknown");
 
-	n = virConnectListAllDomains(lv->conn, &doms, 0);
-	if (n < 0) {
-		r = lv_error(e);
+	n = r = all_domains(lv, &doms, e);
+	if (r < 0) {
+		n = 0;
 		goto out;
 	}
+	r = 0;
 	for (i = 0; i < n; i++)
 		add_domain_usage(doms[i], st);
+	virResetLastError();
 out:
-	for (i = 0; i < n; i++)
-		virDomainFree(doms[i]);
-	free(doms);
+	free_domains(doms, n);
 	return r;
+}
+
+static int lv_console_log(struct virt_driver *d, const char *uuid,
+			  struct strbuf *out)
+{
+	struct libvirt_driver *lv = to_lv(d);
+
+	if (!lv->console_dir || strcmp(lv->virt_type, "test") == 0)
+		return -EOPNOTSUPP;
+	domain_xml_console_log(lv->console_dir, uuid, out);
+	return 0;
+}
+
+static int lv_on_event(struct virt_driver *d, virt_event_fn fn, void *ctx,
+		       struct rpc_error *e)
+{
+	struct libvirt_driver *lv = to_lv(d);
+
+	if (!lv->events)
+		return rpc_error_set(e, -EOPNOTSUPP, NULL,
+				     "libvirt events need an event loop");
+	lv->event_fn = fn;
+	lv->event_ctx = ctx;
+	return 0;
 }
 
 static void lv_close(struct virt_driver *d)
@@ -315,48 +648,64 @@ static void lv_close(struct virt_driver *d)
 	if (lv->conn)
 		virConnectClose(lv->conn);
 	free(lv->uri);
+	free(lv->console_dir);
 	free(lv);
 }
 
 static const struct virt_driver_ops libvirt_ops = {
 	.power_on = lv_power_on,
 	.power_off = lv_power_off,
+	.shutdown = lv_shutdown,
+	.pause = lv_pause,
+	.unpause = lv_unpause,
+	.suspend = lv_suspend,
+	.resume = lv_resume,
+	.resize = lv_resize,
 	.destroy = lv_destroy,
 	.exists = lv_exists,
 	.power_state = lv_power_state,
+	.flavor = lv_flavor,
+	.list = lv_list,
 	.host_stats = lv_host_stats,
+	.console_log = lv_console_log,
+	.on_event = lv_on_event,
 	.close = lv_close,
 };
 
 const char *libvirt_default_virt_type(const char *uri)
 {
-	if (uri && strncmp(uri, "test:", 5) == 0)
+	if (uri && (strncmp(uri, "test:", 5) == 0 || strncmp(uri, "test+", 5) == 0))
 		return "test";
 	return access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "qemu";
 }
 
-int libvirt_driver_open(const char *uri, const char *virt_type,
-			long long disk_gb, struct virt_driver **out,
-			struct rpc_error *e)
+int libvirt_driver_open(const struct libvirt_config *cfg,
+			struct virt_driver **out, struct rpc_error *e)
 {
 	struct libvirt_driver *lv = NULL;
 	int r = 0;
 
 	*out = NULL;
-	if (strcmp(virt_type, "test") != 0 && strcmp(virt_type, "qemu") != 0 &&
-	    strcmp(virt_type, "kvm") != 0)
+	if (strcmp(cfg->virt_type, "test") != 0 &&
+	    strcmp(cfg->virt_type, "qemu") != 0 &&
+	    strcmp(cfg->virt_type, "kvm") != 0)
 		return rpc_error_set(e, -EINVAL, "InvalidInput",
 				     "virt type must be test, qemu or kvm, not %s",
-				     virt_type);
+				     cfg->virt_type);
+	if (cfg->loop && virt_event_register(cfg->loop) < 0)
+		return rpc_error_set(e, -EBUSY, NULL,
+				     "libvirt's events run on another loop");
 	virSetErrorFunc(NULL, silent_error_handler);
 	lv = calloc(1, sizeof(*lv));
-	if (!lv || !(lv->uri = strdup(uri))) {
+	if (!lv || !(lv->uri = strdup(cfg->uri)) ||
+	    (cfg->console_dir && !(lv->console_dir = strdup(cfg->console_dir)))) {
 		r = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
 		goto out;
 	}
 	lv->base.ops = &libvirt_ops;
-	lv->disk_gb = disk_gb;
-	snprintf(lv->virt_type, sizeof(lv->virt_type), "%s", virt_type);
+	lv->disk_gb = cfg->disk_gb;
+	lv->events = cfg->loop != NULL;
+	snprintf(lv->virt_type, sizeof(lv->virt_type), "%s", cfg->virt_type);
 	r = lv_ensure_conn(lv, e);
 	if (r < 0)
 		goto out;

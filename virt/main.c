@@ -6,11 +6,13 @@
  * serves topic compute as host HOST, logged in as RabbitMQ user
  * compute-HOST, and sends its heartbeat (its capacity and usage) at start,
  * every report interval and, with up: false, when SIGINT or SIGTERM stops
- * it.  It never touches a database.
+ * it.  libvirt's events run on the same loop (virt_event.h).  It never
+ * touches a database.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/daemon.h"
 #include "common/log.h"
@@ -25,6 +27,8 @@ struct compute_config {
 	char *libvirt_uri;
 	char *virt_type;
 	long long disk_gb;
+	long long shutdown_timeout_s;
+	char *console_dir;
 };
 
 static int check_virt_type(const char *value, enum opt_source from, char *err,
@@ -43,11 +47,20 @@ static const struct opt compute_options[] = {
 	  NULL, "URI", "the libvirt connection", NULL },
 	{ "compute", "virt_type", "--virt-type", OPT_STR,
 	  offsetof(struct compute_config, virt_type), NULL, 0, 0, NULL, "TYPE",
-	  "the domain type, test, qemu or kvm (default: test for test:// URIs, "
+	  "the domain type, test, qemu or kvm (default: test for test: and test+ URIs, "
 	  "else kvm when /dev/kvm exists, else qemu)", check_virt_type },
 	{ "compute", "disk_gb", "--disk-gb", OPT_INT,
 	  offsetof(struct compute_config, disk_gb), "0", 0, 1LL << 40, NULL, "GB",
 	  "the disk capacity to report (0: the size of /)", NULL },
+	{ "compute", "shutdown_timeout", "--shutdown-timeout", OPT_INT,
+	  offsetof(struct compute_config, shutdown_timeout_s), "60", 0, 86400,
+	  NULL, "SECONDS",
+	  "how long a clean stop or soft reboot waits for the guest before "
+	  "powering it off", NULL },
+	{ "compute", "console_dir", "--console-dir", OPT_STR,
+	  offsetof(struct compute_config, console_dir), "/var/lib/novafs/console",
+	  0, 0, NULL, "DIR",
+	  "where virtlogd writes qemu/kvm domains' serial consoles", NULL },
 	OPT_END
 };
 
@@ -63,6 +76,7 @@ int main(int argc, char **argv)
 		NULL, "/etc/novafs/compute.conf", tables, bases,
 	};
 	struct compute_manager m = { 0 };
+	struct libvirt_config lv = { 0 };
 	struct virt_driver *drv = NULL;
 	struct rpc_bus *bus = NULL;
 	struct rpc_error e = { 0 };
@@ -81,9 +95,24 @@ int main(int argc, char **argv)
 	}
 	if (!cfg.virt_type)
 		cfg.virt_type = strdup(libvirt_default_virt_type(cfg.libvirt_uri));
-	rc = cfg.virt_type ? libvirt_driver_open(cfg.libvirt_uri, cfg.virt_type,
-						 cfg.disk_gb, &drv, &e) :
-			     rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
+	if (!cfg.virt_type) {
+		log_error("out of memory");
+		goto out;
+	}
+	lv.uri = cfg.libvirt_uri;
+	lv.virt_type = cfg.virt_type;
+	lv.disk_gb = cfg.disk_gb;
+	lv.loop = d.loop;
+	/* virtlogd writes the logs; the test driver has none. */
+	if (strcmp(cfg.virt_type, "test") != 0) {
+		if (mkdir(cfg.console_dir, 0750) < 0 && errno != EEXIST) {
+			log_error("cannot make the console directory %s: %s",
+				  cfg.console_dir, strerror(errno));
+			goto out;
+		}
+		lv.console_dir = cfg.console_dir;
+	}
+	rc = libvirt_driver_open(&lv, &drv, &e);
 	if (rc < 0) {
 		log_error("cannot open libvirt %s: %s", cfg.libvirt_uri, e.message);
 		goto out;
@@ -99,6 +128,7 @@ int main(int argc, char **argv)
 	m.drv = drv;
 	m.host = cfg.service.host;
 	m.report_interval_s = cfg.service.report_interval_s;
+	m.shutdown_timeout_s = cfg.shutdown_timeout_s;
 	rc = compute_manager_start(&m, &e);
 	if (rc < 0) {
 		log_error("cannot serve topic compute as %s: %s", m.host, e.message);
@@ -113,6 +143,7 @@ int main(int argc, char **argv)
 	status = rc < 0 ? 1 : 0;
 out:
 	rpc_bus_free(bus);
+	compute_manager_free(&m);
 	if (drv)
 		drv->ops->close(drv);
 	return daemon_finish(&d, &spec, NULL, status);

@@ -1,28 +1,39 @@
 /*
  * manager.c - the compute manager; see manager.h.
  *
- * start_instance and stop_instance are casts: novafs learns the outcome
+ * Every lifecycle method but resize is a cast: novafs learns the outcome
  * only from the instance_update this host casts to the conductor, so
  * every outcome, success or a libvirt failure, produces exactly one
- * report.  A request is acknowledged only once the broker has taken its
+ * report, and it says the state the domain is in then (an action that
+ * does not apply, pausing a stopped domain say, changes nothing and
+ * reports that state: handlers are idempotent).  A request is acknowledged only once the broker has taken its
  * report: a host that dies in between gets the request again and acts
  * again (every action is idempotent), so no report is ever lost for good.
  * The report waits for the bus while it is down, for as long as a broker
  * restart can take; the conductor applies a report only while its
  * expected_task_state holds, so a late or repeated one changes nothing.
- * terminate_instance is a cast too; get_instance_state is a call and
- * answers directly.
+ * terminate_instance is a cast too; get_instance_state and
+ * resize_instance are calls and answer directly.
+ *
+ * A clean stop and a soft reboot wait for the guest (guest_wait.h); any
+ * other request for the same domain cuts that wait short first.
  */
 #include "manager.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "rpc/bus.h"
 #include "rpc/methods.h"
+#include "console.h"
 #include "driver.h"
+#include "guest_wait.h"
 #include "instance.h"
+#include "sync.h"
 
 /* How long a report waits for the broker to take it (reconnecting all
  * along) before it is given up, logged, and its request acknowledged. */
@@ -50,6 +61,20 @@ json_t *compute_instance_update_args(const char *uuid,
 			 "task_state",
 			 "host", host,
 			 "fault", f);
+}
+
+enum vm_state compute_vm_state_of(enum power_state p)
+{
+	switch (p) {
+	case POWER_RUNNING:
+		return VM_ACTIVE;
+	case POWER_PAUSED:
+		return VM_PAUSED;
+	case POWER_SUSPENDED:
+		return VM_SUSPENDED;
+	default:
+		return VM_STOPPED;
+	}
 }
 
 static void reported(void *ctx, int err, json_t *result,
@@ -92,104 +117,215 @@ static void report(struct compute_manager *m, struct rpc_request *req,
 		reported(req, rc, NULL, &e);
 }
 
-/* A power action (start, stop): what it does and the state it reaches. */
-struct power_action {
-	enum vm_state vm_state;   /* on success */
-	int (*act)(struct virt_driver *d, const struct virt_instance *inst,
-		   struct rpc_error *e);
-};
-
-static int act_power_on(struct virt_driver *d, const struct virt_instance *inst,
-			struct rpc_error *e)
-{
-	return d->ops->power_on(d, inst, e);
-}
-
-static int act_power_off(struct virt_driver *d, const struct virt_instance *inst,
-			 struct rpc_error *e)
-{
-	return d->ops->power_off(d, inst->uuid, e);
-}
-
-static const struct power_action start_action = { VM_ACTIVE, act_power_on };
-static const struct power_action stop_action = { VM_STOPPED, act_power_off };
-
-/* Runs a power action on args {instance, expected_task_state} and reports
- * the outcome: the action's vm_state, or error with the fault. */
-static void run_power_action(struct compute_manager *m,
-			     const struct power_action *a,
-			     struct rpc_request *req)
+void compute_finish(struct compute_manager *m, struct rpc_request *req,
+		    const char *uuid, int rc, const struct rpc_error *e)
 {
 	const char *method = rpc_request_method(req)->name;
+	const char *name = json_string_value(json_object_get(
+		json_object_get(rpc_request_args(req), "instance"), "name"));
+	enum power_state power = m->drv->ops->power_state(m->drv, uuid);
+	enum vm_state vm_state = rc < 0 ? VM_ERROR : compute_vm_state_of(power);
+
+	if (rc < 0)
+		log_info("%s instance %s (%s): %s (%s): %s: %s", method, uuid,
+			 name, vm_state_name(vm_state), power_state_name(power),
+			 e->cls, e->message);
+	else
+		log_info("%s instance %s (%s): %s (%s)", method, uuid, name,
+			 vm_state_name(vm_state), power_state_name(power));
+	report(m, req, uuid, vm_state, power, rc < 0 ? e : NULL);
+}
+
+/* What a cast asks of the domain; the driver call for each is in act(). */
+enum action {
+	ACT_START, ACT_STOP, ACT_STOP_CLEAN, ACT_REBOOT_SOFT, ACT_REBOOT_HARD,
+	ACT_PAUSE, ACT_UNPAUSE, ACT_SUSPEND, ACT_RESUME, ACT_REBUILD,
+};
+
+/*
+ * Does a on inst.  Returns 0 when done, 1 when a wait for the guest took
+ * the request over (guest_wait.h), or -errno with e.
+ */
+static int act(struct compute_manager *m, struct rpc_request *req,
+	       enum action a, const struct virt_instance *inst,
+	       struct rpc_error *e)
+{
+	struct virt_driver *d = m->drv;
+	enum power_state p = d->ops->power_state(d, inst->uuid);
+	bool reboot = a == ACT_REBOOT_SOFT;
+	int rc;
+
+	switch (a) {
+	case ACT_START:
+		return d->ops->power_on(d, inst, e);
+	case ACT_STOP_CLEAN:
+	case ACT_REBOOT_SOFT:
+		if (p == POWER_RUNNING) {
+			rc = d->ops->shutdown(d, inst->uuid, e);
+			if (rc == 0 && guest_wait_start(m, req, inst, reboot) == 0)
+				return 1;
+			log_info("instance %s (%s): the guest cannot be asked to "
+				 "shut down (%s): powering it off", inst->uuid,
+				 inst->name, rc < 0 ? e->message : "out of memory");
+		} else if (reboot && p != POWER_PAUSED) {
+			/* Not running: just start it. */
+			return d->ops->power_on(d, inst, e);
+		}
+		/* A paused guest cannot answer, or asking failed: hard. */
+		/* fall through */
+	case ACT_STOP:
+	case ACT_REBOOT_HARD:
+		rc = d->ops->power_off(d, inst->uuid, e);
+		if (rc == 0 && (a == ACT_REBOOT_HARD || reboot))
+			rc = d->ops->power_on(d, inst, e);
+		return rc;
+	case ACT_PAUSE:
+		return d->ops->pause(d, inst->uuid, e);
+	case ACT_UNPAUSE:
+		return d->ops->unpause(d, inst->uuid, e);
+	case ACT_SUSPEND:
+		return d->ops->suspend(d, inst->uuid, e);
+	case ACT_RESUME:
+		return d->ops->resume(d, inst->uuid, e);
+	case ACT_REBUILD:
+		rc = d->ops->destroy(d, inst->uuid, e);
+		return rc < 0 ? rc : d->ops->power_on(d, inst, e);
+	}
+	return rpc_error_set(e, -EINVAL, NULL, "unknown action");
+}
+
+/* Runs a cast on args {instance, expected_task_state, ...}: cuts a wait on
+ * the domain short, acts, and reports (now, or when the wait ends). */
+static void run_action(struct compute_manager *m, enum action a,
+		       struct rpc_request *req)
+{
 	struct virt_instance inst;
 	struct rpc_error e = { 0 };
-	enum power_state power;
-	enum vm_state vm_state;
 	int rc;
 
 	instance_from_json(json_object_get(rpc_request_args(req), "instance"),
 			   &inst);
-	rc = a->act(m->drv, &inst, &e);
-	power = m->drv->ops->power_state(m->drv, inst.uuid);
-	vm_state = rc < 0 ? VM_ERROR : a->vm_state;
-	if (rc < 0)
-		log_info("%s instance %s (%s): %s (%s): %s: %s", method,
-			 inst.uuid, inst.name, vm_state_name(vm_state),
-			 power_state_name(power), e.cls, e.message);
-	else
-		log_info("%s instance %s (%s): %s (%s)", method, inst.uuid,
-			 inst.name, vm_state_name(vm_state),
-			 power_state_name(power));
-	report(m, req, inst.uuid, vm_state, power, rc < 0 ? &e : NULL);
+	guest_wait_cut(m, inst.uuid);
+	rc = act(m, req, a, &inst, &e);
+	if (rc != 1)
+		compute_finish(m, req, inst.uuid, rc, &e);
 }
 
 static void start_instance(void *ctx, struct rpc_request *req)
 {
-	run_power_action(ctx, &start_action, req);
+	run_action(ctx, ACT_START, req);
 }
 
 static void stop_instance(void *ctx, struct rpc_request *req)
 {
-	run_power_action(ctx, &stop_action, req);
+	json_t *clean = json_object_get(rpc_request_args(req), "clean_shutdown");
+
+	run_action(ctx, json_is_true(clean) ? ACT_STOP_CLEAN : ACT_STOP, req);
+}
+
+static void reboot_instance(void *ctx, struct rpc_request *req)
+{
+	const char *type = json_string_value(json_object_get(
+		rpc_request_args(req), "reboot_type"));
+
+	run_action(ctx, strcmp(type, "HARD") == 0 ? ACT_REBOOT_HARD :
+		   ACT_REBOOT_SOFT, req);
+}
+
+static void pause_instance(void *ctx, struct rpc_request *req)
+{
+	run_action(ctx, ACT_PAUSE, req);
+}
+
+static void unpause_instance(void *ctx, struct rpc_request *req)
+{
+	run_action(ctx, ACT_UNPAUSE, req);
+}
+
+static void suspend_instance(void *ctx, struct rpc_request *req)
+{
+	run_action(ctx, ACT_SUSPEND, req);
+}
+
+static void resume_instance(void *ctx, struct rpc_request *req)
+{
+	run_action(ctx, ACT_RESUME, req);
+}
+
+static void rebuild_instance(void *ctx, struct rpc_request *req)
+{
+	run_action(ctx, ACT_REBUILD, req);
+}
+
+static void resize_instance(void *ctx, struct rpc_request *req)
+{
+	struct compute_manager *m = ctx;
+	struct virt_instance inst;
+	struct rpc_error e = { 0 };
+	int rc;
+
+	instance_from_json(json_object_get(rpc_request_args(req), "instance"),
+			   &inst);
+	guest_wait_cut(m, inst.uuid);
+	rc = m->drv->ops->resize(m->drv, &inst, &e);
+	if (rc < 0)
+		log_info("resize_instance instance %s (%s) to %s: %s: %s",
+			 inst.uuid, inst.name, inst.flavor, e.cls, e.message);
+	else
+		log_info("resize_instance instance %s (%s): now %s (%u vCPUs, "
+			 "%llu MB, %llu GB)", inst.uuid, inst.name, inst.flavor,
+			 inst.vcpus, inst.memory_mb, inst.disk_gb);
+	rpc_request_done(req, NULL, rc < 0 ? &e : NULL);
 }
 
 static void terminate_instance(void *ctx, struct rpc_request *req)
 {
 	struct compute_manager *m = ctx;
+	struct strbuf log = STRBUF_INIT;
 	char uuid[UUID_STR_LEN];
 	struct rpc_error e = { 0 };
 	int rc;
 
 	instance_uuid(json_object_get(rpc_request_args(req), "instance"), uuid);
+	guest_wait_cut(m, uuid);
 	rc = m->drv->ops->destroy(m->drv, uuid, &e);
-	if (rc < 0)
+	if (rc < 0) {
 		log_info("terminate_instance instance %s: %s: %s", uuid, e.cls,
 			 e.message);
-	else
+	} else {
 		log_info("terminate_instance instance %s: deleted", uuid);
+		/* The console log is the host's, and goes with the domain. */
+		if (m->drv->ops->console_log(m->drv, uuid, &log) == 0)
+			unlink(log.buf);
+	}
+	strbuf_release(&log);
 	rpc_request_done(req, NULL, rc < 0 ? &e : NULL);
 }
 
 static void get_instance_state(void *ctx, struct rpc_request *req)
 {
 	struct compute_manager *m = ctx;
+	struct strbuf flavor = STRBUF_INIT;
 	char uuid[UUID_STR_LEN];
 	enum power_state power;
 	struct rpc_error e = { 0 };
-	json_t *result;
-	int exists;
+	json_t *result = NULL;
+	int exists, has_flavor = 0;
 
 	instance_uuid(json_object_get(rpc_request_args(req), "instance"), uuid);
 	exists = m->drv->ops->exists(m->drv, uuid, &e);
-	if (exists < 0) {
-		rpc_request_done(req, NULL, &e);
-		return;
-	}
+	if (exists > 0)
+		has_flavor = m->drv->ops->flavor(m->drv, uuid, &flavor, &e);
+	if (exists < 0 || has_flavor < 0)
+		goto out;
 	power = m->drv->ops->power_state(m->drv, uuid);
-	result = json_pack("{s:b, s:s}", "exists", exists,
-			   "power_state", power_state_name(power));
+	result = json_pack("{s:b, s:s, s:s?}", "exists", exists,
+			   "power_state", power_state_name(power),
+			   "flavor", has_flavor ? flavor.buf : NULL);
 	if (!result)
 		rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
+out:
+	strbuf_release(&flavor);
 	rpc_request_done(req, result, result ? NULL : &e);
 }
 
@@ -206,11 +342,29 @@ static void publish_service_capabilities(void *ctx, struct rpc_request *req)
 static const struct rpc_handler compute_handlers[] = {
 	{ &compute_start_instance, start_instance },
 	{ &compute_stop_instance, stop_instance },
+	{ &compute_reboot_instance, reboot_instance },
+	{ &compute_pause_instance, pause_instance },
+	{ &compute_unpause_instance, unpause_instance },
+	{ &compute_suspend_instance, suspend_instance },
+	{ &compute_resume_instance, resume_instance },
+	{ &compute_rebuild_instance, rebuild_instance },
+	{ &compute_resize_instance, resize_instance },
 	{ &compute_terminate_instance, terminate_instance },
 	{ &compute_get_instance_state, get_instance_state },
 	{ &compute_publish_service_capabilities, publish_service_capabilities },
 	{ NULL, NULL },
 };
+
+/* A lifecycle event of one of our domains. */
+static void domain_event(void *ctx, const char *uuid, bool started)
+{
+	struct compute_manager *m = ctx;
+
+	if (started)
+		console_restart(m->console, uuid);
+	guest_wait_kick(m, uuid);
+	sync_soon(m);
+}
 
 /* The heartbeat's numbers: the host's capacity and what its domains hold. */
 static int host_stats(void *ctx, json_t *args, struct rpc_error *e)
@@ -241,15 +395,44 @@ int compute_manager_start(struct compute_manager *m, struct rpc_error *e)
 {
 	int rc;
 
+	m->loop = rpc_bus_loop(m->bus);
+	guest_wait_init(m);
+	rc = console_new(m, &m->console);
+	if (rc < 0)
+		return rpc_error_set(e, rc, NULL, "out of memory");
+	/* Events first, so that nothing that happens after the startup
+	 * listing goes unsaid; a driver without events has the periodic
+	 * sync only. */
+	rc = m->drv->ops->on_event(m->drv, domain_event, m, e);
+	if (rc < 0 && rc != -EOPNOTSUPP)
+		return rc;
 	rc = rpc_serve(m->bus, &compute_service, m->host, compute_handlers, m, e);
-	if (rc == 0)
-		rc = rpc_heartbeat_start(m->bus, "novafs-compute", m->host,
-					 m->report_interval_s, host_stats, m,
-					 &m->heartbeat, e);
-	return rc;
+	if (rc < 0)
+		return rc;
+	rc = rpc_heartbeat_start(m->bus, "novafs-compute", m->host,
+				 m->report_interval_s, host_stats, m,
+				 &m->heartbeat, e);
+	if (rc < 0)
+		return rc;
+	rc = sync_start(m);
+	if (rc < 0)
+		return rpc_error_set(e, rc, NULL, "cannot start the power state sync");
+	return 0;
 }
 
 void compute_manager_stop(struct compute_manager *m)
 {
+	struct rpc_error e = { 0 };
+
+	m->drv->ops->on_event(m->drv, NULL, NULL, &e);
+	sync_stop(m);
+	console_stop(m->console);
+	guest_wait_drop_all(m);
 	rpc_heartbeat_stop(m->heartbeat);
+}
+
+void compute_manager_free(struct compute_manager *m)
+{
+	console_free(m->console);
+	m->console = NULL;
 }

@@ -8,37 +8,58 @@
  * handler asks the driver to act and reports the outcome.  What a host
  * says about an instance leaves it in one shape, compute_instance_update_args(),
  * as conductor_instance_update; what it says about itself is its
- * heartbeat, the driver's numbers (rpc/bus.h, "Heartbeats").
+ * heartbeat, the driver's numbers (rpc/bus.h, "Heartbeats"), and the list
+ * of its domains (sync.h).  Around it: operations that wait for a guest
+ * (guest_wait.h) and the consoles (console.h).
  */
 #ifndef NOVAFS_VIRT_MANAGER_H
 #define NOVAFS_VIRT_MANAGER_H
 
 #include <jansson.h>
 
+#include "common/hash.h"
 #include "rpc/states.h"
 
+struct console;
+struct loop;
 struct rpc_bus;
 struct rpc_error;
 struct rpc_heartbeat;
+struct rpc_request;
 struct virt_driver;
 
 struct compute_manager {
+	/* Set by the caller before compute_manager_start(). */
 	struct rpc_bus *bus;        /* borrowed */
 	struct virt_driver *drv;    /* borrowed */
 	const char *host;           /* borrowed */
 	long long report_interval_s;
+	long long shutdown_timeout_s; /* a clean stop or soft reboot */
+
+	/* Owned by the manager. */
+	struct loop *loop;          /* the bus's */
 	struct rpc_heartbeat *heartbeat; /* the bus's */
+	struct hash_table waits;    /* struct guest_wait by uuid */
+	struct console *console;
+	long long sync_timer;       /* every report interval */
+	long long sync_soon;        /* a debounced sync after an event; 0: none */
 };
 
 /*
  * Serves topic compute as m->host (its shared queue, compute.HOST and the
- * fanout) and starts the heartbeat.  Returns 0 or -errno with e.
+ * fanout), starts the heartbeat, sends the startup sync_power_states and
+ * listens to the driver's lifecycle events.  Returns 0 or -errno with e.
  */
 int compute_manager_start(struct compute_manager *m, struct rpc_error *e);
 /* Says the host stops (a heartbeat with up: false) and waits until the
- * broker took it and every report before it.  Call from main, with the
- * loop stopped. */
+ * broker took it and every report before it; timers stop first, and
+ * operations waiting for a guest are left unanswered (their requests
+ * are redelivered to the next run).  Call from main, with the loop
+ * stopped. */
 void compute_manager_stop(struct compute_manager *m);
+/* Frees what the manager owns; after rpc_bus_free(), which cancels the
+ * callbacks that still point into it. */
+void compute_manager_free(struct compute_manager *m);
 
 /*
  * The args of a conductor_instance_update: {uuid, expected_task_state
@@ -51,5 +72,19 @@ json_t *compute_instance_update_args(const char *uuid,
 				     enum vm_state vm_state,
 				     enum power_state power, const char *host,
 				     const struct rpc_error *fault);
+
+/* The vm_state a domain in power state p is in: running is active, paused
+ * paused, suspended suspended, anything else (shut down, crashed,
+ * missing) stopped. */
+enum vm_state compute_vm_state_of(enum power_state p);
+
+/*
+ * Ends the cast req about instance uuid: logs and casts its one
+ * instance_update, with the vm_state the domain is in now
+ * (compute_vm_state_of), or error with e as the fault when rc < 0.  req
+ * is done once the broker has taken the report.
+ */
+void compute_finish(struct compute_manager *m, struct rpc_request *req,
+		    const char *uuid, int rc, const struct rpc_error *e);
 
 #endif

@@ -5,6 +5,7 @@
  * test:///default hypervisor.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <libvirt/libvirt.h>
 
@@ -111,7 +112,7 @@ static void test_xml(void)
 	 * that. */
 	snprintf(inst.name, sizeof(inst.name), "web<1>&'\"");
 
-	CHECK_INT(domain_xml_build(&inst, "test", &xml), 0);
+	CHECK_INT(domain_xml_build(&inst, "test", NULL, &xml), 0);
 	CHECK(strstr(xml.buf, "<domain type='test'>") == xml.buf);
 	CHECK(strstr(xml.buf, "<name>instance-" LUUID "</name>") != NULL);
 	CHECK(strstr(xml.buf, "<uuid>" LUUID "</uuid>") != NULL);
@@ -127,17 +128,28 @@ static void test_xml(void)
 	CHECK_INT(disk, 20);
 
 	strbuf_reset(&xml);
-	CHECK_INT(domain_xml_build(&inst, "kvm", &xml), 0);
+	CHECK_INT(domain_xml_build(&inst, "kvm", "/var/lib/novafs/console", &xml), 0);
 	CHECK(strstr(xml.buf, "<domain type='kvm'>") == xml.buf);
 	CHECK(strstr(xml.buf, "<serial type='pty'>") != NULL);
 	CHECK(strstr(xml.buf, "<console type='pty'>") != NULL);
+	CHECK(strstr(xml.buf, "<log file='/var/lib/novafs/console/instance-" LUUID
+		      ".log' append='off'/>") != NULL);
 	CHECK(strstr(xml.buf, "<disk") == NULL);
 	CHECK(strstr(xml.buf, "<interface") == NULL);
 	strbuf_reset(&xml);
-	CHECK_INT(domain_xml_build(&inst, "qemu", &xml), 0);
+	CHECK_INT(domain_xml_build(&inst, "qemu", NULL, &xml), 0);
 	CHECK(strstr(xml.buf, "<domain type='qemu'>") == xml.buf);
+	CHECK(strstr(xml.buf, "<serial type='pty'>") != NULL);
+	CHECK_MSG(strstr(xml.buf, "<log") == NULL, "no console directory, no log");
 	strbuf_reset(&xml);
-	CHECK_INT(domain_xml_build(&inst, "xen", &xml), -EINVAL);
+	/* The path is escaped like any text. */
+	CHECK_INT(domain_xml_build(&inst, "qemu", "/tmp/a'b&c", &xml), 0);
+	CHECK(strstr(xml.buf, "<log file='/tmp/a&apos;b&amp;c/instance-") != NULL);
+	strbuf_reset(&xml);
+	domain_xml_console_log("/d", LUUID, &xml);
+	CHECK_STR(xml.buf, "/d/instance-" LUUID ".log");
+	strbuf_reset(&xml);
+	CHECK_INT(domain_xml_build(&inst, "xen", NULL, &xml), -EINVAL);
 	CHECK_INT(xml.len, 0);
 
 	CHECK_INT(domain_xml_metadata_disk_gb("<x:instance><x:disk_gb>7</x:disk_gb></x:instance>", &disk), 0);
@@ -145,6 +157,23 @@ static void test_xml(void)
 	CHECK_INT(domain_xml_metadata_disk_gb("<instance><disk_gb>x</disk_gb></instance>", &disk), -ENOENT);
 	CHECK_INT(domain_xml_metadata_disk_gb("<instance/>", &disk), -ENOENT);
 	CHECK_INT(domain_xml_metadata_disk_gb(NULL, &disk), -ENOENT);
+
+	/* What libvirt gives back: its own prefix, the entities kept. */
+	CHECK_INT(domain_xml_metadata_text(
+			  "<novafs:instance xmlns:novafs=\"" NOVAFS_XMLNS "\">\n"
+			  "  <novafs:name>a&lt;b&amp;c&apos;&quot;&gt;</novafs:name>\n"
+			  "  <novafs:flavor>m1.small</novafs:flavor>\n"
+			  "</novafs:instance>", "name", &xml), 0);
+	CHECK_STR(xml.buf, "a<b&c'\">");
+	CHECK_INT(domain_xml_metadata_text("<i><flavor>m1.tiny</flavor></i>",
+					   "flavor", &xml), 0);
+	CHECK_STR(xml.buf, "m1.tiny");
+	CHECK_INT(domain_xml_metadata_text("<i><noflavor>x</noflavor></i>",
+					   "flavor", &xml), -ENOENT);
+	CHECK_INT(domain_xml_metadata_text("<i>flavor>x</i>", "flavor", &xml),
+		  -ENOENT);
+	CHECK_INT(domain_xml_metadata_text(NULL, "flavor", &xml), -ENOENT);
+	CHECK_INT(xml.len, 0);
 	strbuf_release(&xml);
 }
 
@@ -185,6 +214,7 @@ static void test_update_args(void)
  * hypervisor with 16 CPUs, 3 GB and one domain "test" (not ours). */
 static void test_libvirt_driver(void)
 {
+	struct libvirt_config cfg = { "test:///default", "xen", 42, NULL, NULL };
 	struct virt_driver *d = NULL;
 	struct virt_host_stats st;
 	struct virt_instance inst;
@@ -198,9 +228,11 @@ static void test_libvirt_driver(void)
 	instance_from_json(obj, &inst);
 	json_decref(obj);
 
-	CHECK_INT(libvirt_driver_open("test:///default", "xen", 0, &d, &e), -EINVAL);
+	CHECK_INT(libvirt_driver_open(&cfg, &d, &e), -EINVAL);
 	CHECK_STR(libvirt_default_virt_type("test:///default"), "test");
-	CHECK_INT(libvirt_driver_open("test:///default", "test", 42, &d, &e), 0);
+	CHECK_STR(libvirt_default_virt_type("test+unix:///default"), "test");
+	cfg.virt_type = "test";
+	CHECK_INT(libvirt_driver_open(&cfg, &d, &e), 0);
 	if (!d)
 		return;
 	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
@@ -239,7 +271,7 @@ static void test_libvirt_driver(void)
 	 * another uuid.  test:///default is one hypervisor per process, so a
 	 * second connection sees the driver's domains. */
 	memcpy(inst.uuid, OTHER, sizeof(OTHER));
-	domain_xml_build(&inst, "test", &xml);
+	domain_xml_build(&inst, "test", NULL, &xml);
 	memcpy(inst.uuid, LUUID, sizeof(LUUID));
 	domain_xml_name(LUUID, name);
 	memcpy(strstr(xml.buf, "<name>") + strlen("<name>"), name, strlen(name));
@@ -262,6 +294,108 @@ static void test_libvirt_driver(void)
 	d->ops->close(d);
 }
 
+/* Every lifecycle operation, twice each (they are idempotent), and what
+ * the listing, the flavor and a resize say, on test:///default. */
+static void test_libvirt_lifecycle(void)
+{
+	struct libvirt_config cfg = { "test:///default", "test", 0, "/nonexistent", NULL };
+	struct virt_domain_state *list = NULL;
+	struct virt_driver *d = NULL;
+	struct virt_instance inst, big;
+	struct virt_host_stats st;
+	struct strbuf buf = STRBUF_INIT;
+	struct rpc_error e = { 0 };
+	json_t *obj = instance_json();
+	size_t n = 0;
+	int i;
+
+	instance_from_json(obj, &inst);
+	json_decref(obj);
+	CHECK_INT(libvirt_driver_open(&cfg, &d, &e), 0);
+	if (!d)
+		return;
+	CHECK_MSG(d->ops->console_log(d, inst.uuid, &buf) == -EOPNOTSUPP,
+		  "test domains have no console log");
+	CHECK_MSG(d->ops->on_event(d, NULL, NULL, &e) == -EOPNOTSUPP,
+		  "no events without a loop");
+	CHECK_INT(d->ops->flavor(d, inst.uuid, &buf, &e), 0);
+	CHECK_INT(d->ops->list(d, &list, &n, &e), 0);
+	CHECK_MSG(n == 0, "the test driver's own domain \"test\" is not listed");
+	free(list);
+
+	CHECK_INT(d->ops->pause(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
+	for (i = 0; i < 2; i++) {
+		CHECK_INT(d->ops->pause(d, inst.uuid, &e), 0);
+		CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_PAUSED);
+	}
+	for (i = 0; i < 2; i++) {
+		CHECK_INT(d->ops->unpause(d, inst.uuid, &e), 0);
+		CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_RUNNING);
+	}
+	for (i = 0; i < 2; i++) {
+		CHECK_INT(d->ops->suspend(d, inst.uuid, &e), 0);
+		CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_SUSPENDED);
+	}
+	CHECK_INT(d->ops->list(d, &list, &n, &e), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_STR(list[0].uuid, LUUID);
+		CHECK_INT(list[0].power, POWER_SUSPENDED);
+	}
+	free(list);
+	CHECK_MSG(d->ops->resize(d, &inst, &e) == -EBUSY,
+		  "a suspended domain is not resized: %s", e.message);
+	for (i = 0; i < 2; i++) {
+		CHECK_INT(d->ops->resume(d, inst.uuid, &e), 0);
+		CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_RUNNING);
+	}
+	CHECK_INT(d->ops->suspend(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
+	CHECK_MSG(d->ops->power_state(d, inst.uuid) == POWER_SHUTDOWN,
+		  "powering off a suspended domain drops its saved memory");
+	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
+	CHECK_INT(d->ops->shutdown(d, inst.uuid, &e), 0);
+	CHECK_MSG(d->ops->power_state(d, inst.uuid) == POWER_SHUTDOWN,
+		  "the test driver's guests obey ACPI at once");
+	CHECK_INT(d->ops->shutdown(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->resume(d, inst.uuid, &e), 0);
+	CHECK_MSG(d->ops->power_state(d, inst.uuid) == POWER_SHUTDOWN,
+		  "resume without a saved memory changes nothing");
+
+	/* Resize: 16 CPUs and 3,072 MB, 20 GB of 100 held by this domain. */
+	CHECK_INT(d->ops->flavor(d, inst.uuid, &buf, &e), 1);
+	CHECK_STR(buf.buf, "m1.small");
+	big = inst;
+	snprintf(big.flavor, sizeof(big.flavor), "m1.medium");
+	big.memory_mb = 4096;
+	memset(&e, 0, sizeof(e));
+	CHECK_INT(d->ops->resize(d, &big, &e), -ENOSPC);
+	CHECK_STR(e.cls, "ComputeResourcesUnavailable");
+	CHECK_STR(e.message, "Insufficient compute resources: memory_mb: 2048 more "
+		  "needed, 1024 free");
+	CHECK_INT(d->ops->flavor(d, inst.uuid, &buf, &e), 1);
+	CHECK_MSG(strcmp(buf.buf, "m1.small") == 0, "a refused resize changes nothing");
+	big.memory_mb = 3072;
+	big.vcpus = 4;
+	CHECK_INT(d->ops->resize(d, &big, &e), 0);
+	CHECK_INT(d->ops->resize(d, &big, &e), 0);
+	CHECK_INT(d->ops->flavor(d, inst.uuid, &buf, &e), 1);
+	CHECK_STR(buf.buf, "m1.medium");
+	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
+	CHECK_INT(st.memory_mb_used, 3072);
+	CHECK_INT(st.vcpus_used, 4);
+	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
+	CHECK_MSG(d->ops->resize(d, &inst, &e) == -EBUSY,
+		  "a running domain is not resized: %s", e.message);
+	CHECK_STR(e.cls, "InstanceInvalidState");
+	CHECK_INT(d->ops->destroy(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->resize(d, &inst, &e), -ENOENT);
+	CHECK_INT(d->ops->flavor(d, inst.uuid, &buf, &e), 0);
+	strbuf_release(&buf);
+	d->ops->close(d);
+}
+
 int main(void)
 {
 	test_instance_parsing();
@@ -269,5 +403,6 @@ int main(void)
 	test_xml();
 	test_update_args();
 	test_libvirt_driver();
+	test_libvirt_lifecycle();
 	return test_done();
 }

@@ -1,0 +1,35 @@
+/*
+ * sync.h - telling novafs which domains this host has: sync_power_states.
+ *
+ * Nova's compute manager reconciles in two places, and so does novafs:
+ * init_host, once at start (startup: true: any task the host was running
+ * before is over; novafs ends the tasks the host lost, marks instances
+ * whose domains are missing and asks the host to terminate domains of
+ * deleted instances), and _sync_power_states, every report interval.  On
+ * top of those, every lifecycle event of a novafs domain (libvirt's, on
+ * the loop) sends one soon, debounced by SYNC_DEBOUNCE_MS so that a burst
+ * (a reboot is a stop and a start) is one message: a domain destroyed or
+ * paused behind novafs's back shows within a fraction of a second.
+ *
+ * Each sync lists every novafs domain with its power state (never another
+ * domain of a shared hypervisor), and the same listing tells the console
+ * tailer which domains to follow.  The startup sync waits for the bus
+ * like a report; the others are sent when the bus is up and dropped when
+ * not (the next one says the same).
+ */
+#ifndef NOVAFS_VIRT_SYNC_H
+#define NOVAFS_VIRT_SYNC_H
+
+#define SYNC_DEBOUNCE_MS 100
+
+struct compute_manager;
+
+/* Sends the startup sync now and one every report interval.  Returns 0
+ * or -errno (the timer could not be made). */
+int sync_start(struct compute_manager *m);
+/* Sends a sync SYNC_DEBOUNCE_MS from now, unless one is due by then. */
+void sync_soon(struct compute_manager *m);
+/* Stops the timers. */
+void sync_stop(struct compute_manager *m);
+
+#endif
