@@ -185,6 +185,7 @@ int action_check(const struct action *a, const char *name, enum vm_state vm,
 		 enum task_state task, struct rpc_error *e)
 {
 	struct strbuf allowed = STRBUF_INIT;
+	bool literal;
 	int s, rc;
 
 	if (task != TASK_NONE && !(a->flags & ACTION_ANY_TASK))
@@ -197,9 +198,11 @@ int action_check(const struct action *a, const char *name, enum vm_state vm,
 		if (a->allowed & VM(s))
 			strbuf_addf(&allowed, "%s%s", allowed.len ? " or " : "",
 				    vm_state_name((enum vm_state)s));
+	/* "reboot hard", but "resize", not "resize FLAVOR". */
+	literal = a->arg && strcmp(a->arg, ACTION_ARG_FLAVOR) != 0;
 	rc = rpc_error_set(e, -EBUSY, "InstanceInvalidState",
 			   "cannot %s%s%s %s: it is %s (%s needs %s)", a->name,
-			   a->arg ? " " : "", a->arg ? a->arg : "", name,
+			   literal ? " " : "", literal ? a->arg : "", name,
 			   vm_state_name(vm), a->name, allowed.buf);
 	strbuf_release(&allowed);
 	return rc;

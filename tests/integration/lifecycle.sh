@@ -70,16 +70,22 @@ refused "resize m1.large" "No space left on device" "ComputeResourcesUnavailable
 check "flavor unchanged by the refusals" cmp <(echo m1.small) "$W/flavor"
 do_action start active
 
-# Several commands in one write run in order; the write fails at the
-# first refused one, and the ones before it stay done.
-check_fails "stop, then a bad line" "Invalid argument" bash -c "printf 'stop\nbogus\nstart\n' > $W/ctl"
-check_eq "the stop before it ran" "$(timeout 20 cat "$W/wait")" stopped
+# Several commands in one write(2) run in order; the write fails at the
+# first refused one, and the ones before it stay done.  (One write: bash's
+# printf writes a line at a time, Python's os.write does not.)
+write_once() { /usr/bin/python3 -c 'import os, sys; os.write(os.open(sys.argv[1], os.O_WRONLY), sys.argv[2].encode())' "$@"; }
+kill -STOP "${PID_OF[compute-node1]}" # so that no task ends meanwhile
+check_fails "stop, then a bad line, then start" "Invalid argument" write_once "$W/ctl" $'stop\nbogus\nstart\n'
 check "the bad line is named" grep -qF 'unknown command "bogus"' "$W/fault"
-kill -STOP "${PID_OF[compute-node1]}" # so that the start cannot end first
-check_fails "start, then pause while it starts" "Device or resource busy" bash -c "printf 'start\npause\n' > $W/ctl"
+check_eq "the stop before it runs" "$(cat "$W/task")" powering-off
+kill -CONT "${PID_OF[compute-node1]}"
+check "and ends" wait_for 20 file_is "$W/task" none
+check_eq "the start after it never ran" "$(cat "$W/state")" stopped
+kill -STOP "${PID_OF[compute-node1]}"
+check_fails "start, then pause while it starts" "Device or resource busy" write_once "$W/ctl" $'start\npause\n'
 check "the pause names the task" grep -qF "cannot pause web1: task powering-on is in progress" "$W/fault"
 kill -CONT "${PID_OF[compute-node1]}"
-check_eq "the start ran" "$(timeout 20 cat "$W/wait")" active
+check "the start ran" wait_for 20 file_is "$W/state" active
 
 # reset-state: root only, even for the instance's owner; back to error
 # (the default) or active, whatever task runs.
