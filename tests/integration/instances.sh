@@ -189,9 +189,7 @@ check "the host, back, destroys web2's domain from its queue" wait_for 20 grep -
 
 # The scheduler's allocation ratios: with 1% of node1's memory to give,
 # m1.tiny (512 MB) fits nowhere, and the fault says which filter refused.
-stop scheduler
-start_scheduler --ram-allocation-ratio 0.01
-check "the scheduler hears node1 again" wait_compute node1
+check "a scheduler that gives 1% of memory" restart_scheduler --ram-allocation-ratio 0.01
 check "mkdir web5" mkdir "$I/web5"
 check "flavor web5" bash -c "echo m1.tiny > $I/web5/flavor"
 check_fails "start with no memory to give fails" "No route to host" bash -c "echo start > $I/web5/ctl"

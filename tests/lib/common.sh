@@ -97,6 +97,17 @@ start_scheduler() {
 	spawn scheduler "$B/novafs-scheduler" --config "$(identity scheduler)" \
 		--amqp "$AMQP_URL" --host sched1 --report-interval "${REPORT_INTERVAL:-2}" "$@"
 }
+# restart_scheduler [OPTION...]: a new scheduler in place of the old one,
+# once novafs has heard it is up (until then a first start fails fast,
+# EHOSTDOWN) and it has heard node1.
+restart_scheduler() {
+	local n
+	n=$(grep -c "novafs-scheduler on sched1 is up" "$LOGS/novafs.log")
+	stop scheduler
+	start_scheduler "$@"
+	wait_for 20 sh -c "[ \$(grep -c 'novafs-scheduler on sched1 is up' $LOGS/novafs.log) -gt $n ]" &&
+		wait_compute node1
+}
 # start_compute HOST [OPTION...]: novafs-compute --host HOST as compute-HOST.
 start_compute() {
 	local host=$1; shift
