@@ -42,7 +42,7 @@ cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 	broker_stop
-	rm -rf "$WORK"
+	if [ "${KEEP:-}" = 1 ]; then echo "# logs kept in $WORK (KEEP=1)"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -73,26 +73,42 @@ static size_t reply_data(fuse_req_t req, struct handle *h, struct stream *s,
 	return n;
 }
 
-static void blocked_wake(struct stream_waiter *w, bool gone)
+/*
+ * A blocked read is completed by exactly one party: the wake, the
+ * interrupt, or the reader itself (data came, or it was interrupted before
+ * it could wait).  Whoever completes it unregisters the interrupt callback
+ * first: libfuse runs that callback under the request's lock, on another
+ * thread, possibly while the read is being completed, and
+ * fuse_req_interrupt_func(req, NULL, NULL) waits for it, so b (its data)
+ * is freed only once no callback can touch it.  The callback itself
+ * completes the read only when it took b's waiter off the stream.
+ */
+static void finish(struct blocked *b, int err, bool gone)
 {
-	struct blocked *b = (struct blocked *)w;
-
-	if (gone || !reply_data(b->req, b->h, b->s, b->size, b->off)) {
-		if (gone)
-			fuse_reply_buf(b->req, NULL, 0);
-		else
-			fuse_reply_err(b->req, EAGAIN);
-	}
+	fuse_req_interrupt_func(b->req, NULL, NULL);
+	if (err)
+		fuse_reply_err(b->req, err);
+	else if (gone)
+		fuse_reply_buf(b->req, NULL, 0); /* the end of the stream */
+	else if (!reply_data(b->req, b->h, b->s, b->size, b->off))
+		fuse_reply_err(b->req, EAGAIN);
 	handle_put(b->h);
 	free(b);
 }
 
+/* Called without the stream's lock (stream.h). */
+static void blocked_wake(struct stream_waiter *w, bool gone)
+{
+	finish((struct blocked *)w, 0, gone);
+}
+
+/* Under the request's lock (libfuse's). */
 static void blocked_interrupted(fuse_req_t req, void *data)
 {
 	struct blocked *b = data;
 
-	if (!stream_unwait(b->s, &b->w))
-		return; /* woken already: the wake replied */
+	if (!stream_cancel(b->s, &b->w))
+		return; /* woken, or not waiting yet: someone else replies */
 	fuse_reply_err(req, EINTR);
 	handle_put(b->h);
 	free(b);
@@ -103,6 +119,7 @@ static void stream_do_read(fuse_req_t req, struct handle *h, size_t size,
 {
 	struct stream *s = h->node->stream(h->obj);
 	struct blocked *b;
+	int queued;
 
 	if (reply_data(req, h, s, size, off))
 		return;
@@ -123,15 +140,13 @@ static void stream_do_read(fuse_req_t req, struct handle *h, size_t size,
 	b->off = off;
 	b->w.pos = (uint64_t)off + h->pos_skew;
 	b->w.wake = blocked_wake;
-	if (!stream_wait(s, &b->w)) {
-		/* A line came meanwhile. */
-		handle_put(h);
-		free(b);
-		stream_do_read(req, h, size, off);
-		return;
-	}
-	/* May call blocked_interrupted at once if already interrupted. */
+	/* Before the waiter is queued, while nothing else can complete req:
+	 * once it is, a line may wake it at once.  (An interrupt already
+	 * pending runs the callback now, which cancels the waiter.) */
 	fuse_req_interrupt_func(req, blocked_interrupted, b);
+	queued = stream_wait(s, &b->w);
+	if (queued <= 0)
+		finish(b, -queued, false); /* a line came meanwhile, or interrupted */
 }
 
 /* A poll on a stream: a stream waiter that notifies the poll handle. */
@@ -171,7 +186,7 @@ static void stream_poll(fuse_req_t req, struct handle *h,
 			p->ph = ph;
 			p->w.pos = end;
 			p->w.wake = poll_wake;
-			if (!stream_wait(s, &p->w))
+			if (stream_wait(s, &p->w) == 0)
 				poll_wake(&p->w, false);
 		} else {
 			notify_poll(ph);

@@ -21,6 +21,7 @@ struct blocked {
 	fuse_req_t req;
 	struct handle *h;         /* a reference */
 	size_t size;
+	int err;                  /* how the wake ended it: 0 or ESTALE */
 };
 
 static void wait_getattr(struct obj *o, const struct node *n, struct stat *st)
@@ -45,11 +46,6 @@ static void render(struct handle *h)
 	h->node->show(h->obj, &h->buf);
 }
 
-static void reply_rendered(fuse_req_t req, struct handle *h, size_t size)
-{
-	fuse_reply_buf(req, h->buf.buf, h->buf.len < size ? h->buf.len : size);
-}
-
 static bool blocked_ready(struct waiter *w, struct obj *o)
 {
 	struct blocked *b = (struct blocked *)w;
@@ -58,35 +54,54 @@ static bool blocked_ready(struct waiter *w, struct obj *o)
 }
 
 /*
- * Called as the change is published, under the write lock and the
- * waiters' lock.  The reference is dropped before the reply: dropping the
- * last one would take the waiters' lock again (poll_cancel), and it cannot
- * be the last until the reply is sent, since the kernel keeps the file
- * open while this read is pending, so FUSE's release comes after it.
+ * A blocked read is completed by exactly one party: the wake, the
+ * interrupt, or the reader itself (ready at once, or interrupted before it
+ * could wait).  Whoever completes it, but the interrupt callback, first
+ * unregisters that callback: libfuse runs it under the request's lock, on
+ * another thread, possibly while the read is being completed, and
+ * fuse_req_interrupt_func(req, NULL, NULL) waits for it, so that b (its
+ * data) is freed only once no callback can touch it.
  */
+static void finish(struct blocked *b, int err)
+{
+	fuse_req_interrupt_func(b->req, NULL, NULL);
+	if (err)
+		fuse_reply_err(b->req, err);
+	else
+		fuse_reply_buf(b->req, b->h->buf.buf,
+			       b->h->buf.len < b->size ? b->h->buf.len : b->size);
+	handle_put(b->h);
+	free(b);
+}
+
+static void finish_woken(void *ctx)
+{
+	struct blocked *b = ctx;
+
+	finish(b, b->err);
+}
+
+/* Called as the change is published, under the object write lock and the
+ * waiters' lock, which the interrupt callback takes too: the content is
+ * rendered here, and the rest is left to the notifier thread. */
 static void blocked_wake(struct waiter *w, bool gone)
 {
 	struct blocked *b = (struct blocked *)w;
-	struct handle *h = b->h;
-	fuse_req_t req = b->req;
-	size_t size = b->size;
 
-	free(b);
-	if (!gone)
-		render(h);
-	handle_put(h);
 	if (gone)
-		fuse_reply_err(req, ESTALE);
+		b->err = ESTALE;
 	else
-		reply_rendered(req, h, size);
+		render(b->h);
+	notify_call(finish_woken, b);
 }
 
+/* Under the request's lock (libfuse's). */
 static void blocked_interrupted(fuse_req_t req, void *data)
 {
 	struct blocked *b = data;
 
-	if (!waiter_remove(&b->w))
-		return; /* woken already: the wake replied */
+	if (!waiter_cancel(&b->w))
+		return; /* woken, or not waiting yet: someone else replies */
 	fuse_reply_err(req, EINTR);
 	handle_put(b->h);
 	free(b);
@@ -102,21 +117,8 @@ static void wait_read(fuse_req_t req, struct handle *h, size_t size, off_t off)
 		fuse_reply_buf(req, h->buf.buf + (n ? off : 0), n < size ? n : size);
 		return;
 	}
-	obj_rdlock();
-	if (h->node->ready(h->obj)) {
-		render(h);
-		obj_unlock();
-		reply_rendered(req, h, size);
-		return;
-	}
-	if (h->flags & O_NONBLOCK) {
-		obj_unlock();
-		fuse_reply_err(req, EAGAIN);
-		return;
-	}
 	b = calloc(1, sizeof(*b));
 	if (!b) {
-		obj_unlock();
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -128,11 +130,29 @@ static void wait_read(fuse_req_t req, struct handle *h, size_t size, off_t off)
 	b->w.deps = h->node->deps;
 	b->w.ready = blocked_ready;
 	b->w.wake = blocked_wake;
-	/* Under the read lock: no change can slip in before the waiter. */
-	waiter_add(&b->w);
-	obj_unlock();
-	/* May call blocked_interrupted at once if already interrupted. */
+	/* Before the waiter is queued, while nothing else can complete req:
+	 * once it is, a change may wake it at once.  (An interrupt already
+	 * pending runs the callback now, which cancels the waiter.) */
 	fuse_req_interrupt_func(req, blocked_interrupted, b);
+	obj_rdlock();
+	if (h->node->ready(h->obj)) {
+		render(h);
+		obj_unlock();
+		finish(b, 0);
+		return;
+	}
+	if (h->flags & O_NONBLOCK) {
+		obj_unlock();
+		finish(b, EAGAIN);
+		return;
+	}
+	/* Under the read lock: no change can slip in before the waiter. */
+	if (waiter_add(&b->w)) {
+		obj_unlock();
+		return;
+	}
+	obj_unlock();
+	finish(b, EINTR); /* interrupted before it could wait */
 }
 
 static void wait_poll(fuse_req_t req, struct handle *h,

@@ -13,13 +13,15 @@
 #include "common/log.h"
 #include "obj.h"
 
-enum item_kind { INVAL_INODE, INVAL_ENTRY, DELETE, POLL };
+enum item_kind { INVAL_INODE, INVAL_ENTRY, DELETE, POLL, CALL };
 
 struct item {
 	struct item *next;
 	enum item_kind kind;
 	fuse_ino_t ino, child;
 	struct fuse_pollhandle *ph;
+	void (*fn)(void *ctx);
+	void *ctx;
 	char name[OBJ_NAME_MAX + 2 > 256 ? OBJ_NAME_MAX + 2 : 256];
 };
 
@@ -84,6 +86,10 @@ static void *notifier(void *arg)
 			rc = fuse_lowlevel_notify_poll(it->ph);
 			fuse_pollhandle_destroy(it->ph);
 			break;
+		case CALL:
+			it->fn(it->ctx);
+			rc = 0;
+			break;
 		}
 		/* -ENOENT: the kernel did not have it cached, which is the
 		 * common case and fine. */
@@ -120,6 +126,18 @@ void notify_stop(void)
 	nq.se = NULL;
 }
 
+static void push(struct item *it)
+{
+	pthread_mutex_lock(&nq.lock);
+	if (nq.tail)
+		nq.tail->next = it;
+	else
+		nq.head = it;
+	nq.tail = it;
+	pthread_cond_signal(&nq.cond);
+	pthread_mutex_unlock(&nq.lock);
+}
+
 static void enqueue(enum item_kind kind, fuse_ino_t ino, fuse_ino_t child,
 		    const char *name, struct fuse_pollhandle *ph)
 {
@@ -144,14 +162,7 @@ static void enqueue(enum item_kind kind, fuse_ino_t ino, fuse_ino_t child,
 	it->ph = ph;
 	if (name)
 		snprintf(it->name, sizeof(it->name), "%s", name);
-	pthread_mutex_lock(&nq.lock);
-	if (nq.tail)
-		nq.tail->next = it;
-	else
-		nq.head = it;
-	nq.tail = it;
-	pthread_cond_signal(&nq.cond);
-	pthread_mutex_unlock(&nq.lock);
+	push(it);
 }
 
 void notify_inval_inode(fuse_ino_t ino)
@@ -174,6 +185,20 @@ void notify_poll(struct fuse_pollhandle *ph)
 	enqueue(POLL, 0, 0, NULL, ph);
 }
 
+void notify_call(void (*fn)(void *ctx), void *ctx)
+{
+	struct item *it = nq.running ? calloc(1, sizeof(*it)) : NULL;
+
+	if (!it) {
+		fn(ctx); /* no thread (tests, shutdown), or no memory: here */
+		return;
+	}
+	it->kind = CALL;
+	it->fn = fn;
+	it->ctx = ctx;
+	push(it);
+}
+
 static struct waitlist *waitlist_of(uint64_t serial, bool create)
 {
 	struct hash_entry *e = hash_get(&waitlists, hash_u64(serial), &serial);
@@ -189,11 +214,15 @@ static struct waitlist *waitlist_of(uint64_t serial, bool create)
 	return wl;
 }
 
-void waiter_add(struct waiter *w)
+bool waiter_add(struct waiter *w)
 {
 	struct waitlist *wl;
 
 	pthread_mutex_lock(&wlock);
+	if (w->cancelled) {
+		pthread_mutex_unlock(&wlock);
+		return false;
+	}
 	wl = waitlist_of(w->serial, true);
 	if (wl) {
 		w->prev = NULL;
@@ -206,6 +235,7 @@ void waiter_add(struct waiter *w)
 	pthread_mutex_unlock(&wlock);
 	if (!wl)
 		w->wake(w, false); /* out of memory: wake now rather than never */
+	return true;
 }
 
 /* Unlinks w; called with wlock held. */
@@ -235,6 +265,20 @@ bool waiter_remove(struct waiter *w)
 	was = w->queued;
 	if (was)
 		unlink_waiter(w);
+	pthread_mutex_unlock(&wlock);
+	return was;
+}
+
+bool waiter_cancel(struct waiter *w)
+{
+	bool was;
+
+	pthread_mutex_lock(&wlock);
+	was = w->queued;
+	if (was)
+		unlink_waiter(w);
+	else
+		w->cancelled = true;
 	pthread_mutex_unlock(&wlock);
 	return was;
 }

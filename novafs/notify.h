@@ -13,7 +13,9 @@
  * a wait file or a stream) register a waiter on an object; a published
  * change of that object (of a field in the waiter's deps) calls its wake
  * function, under the object write lock and the waiters' lock, where it
- * may reply to FUSE but must not block.
+ * must not block, nor wait for a request's lock (an interrupt callback
+ * holds one while it takes the waiters' lock): what may, it hands to the
+ * notifier thread (notify_call).
  */
 #ifndef NOVAFS_NOTIFY_H
 #define NOVAFS_NOTIFY_H
@@ -37,6 +39,10 @@ void notify_inval_entry(fuse_ino_t parent, const char *name);
 void notify_delete(fuse_ino_t parent, fuse_ino_t child, const char *name);
 /* Queues a poll notification; takes ph (destroyed after sending). */
 void notify_poll(struct fuse_pollhandle *ph);
+/* Runs fn(ctx) on the notifier thread, after what is queued: for what a
+ * wake must not do under the waiters' lock.  Without the thread, or
+ * without memory, runs it at once. */
+void notify_call(void (*fn)(void *ctx), void *ctx);
 
 struct waiter {
 	struct waiter *prev, *next;
@@ -49,14 +55,20 @@ struct waiter {
 	 * waiter has been removed before this is called. */
 	void (*wake)(struct waiter *w, bool gone);
 	bool queued;
+	bool cancelled;              /* waiter_cancel() came before waiter_add() */
 };
 
 /* Registers w (its serial, deps and wake set).  Call with the object
- * read lock held, so that no change slips between reading and waiting. */
-void waiter_add(struct waiter *w);
+ * read lock held, so that no change slips between reading and waiting.
+ * Returns false, registering nothing, when w was cancelled before. */
+bool waiter_add(struct waiter *w);
 /* Removes w if it is still registered; returns true when it was (the
  * caller then owns the reply, not wake). */
 bool waiter_remove(struct waiter *w);
+/* As waiter_remove, and if w is not registered yet, marks it so that
+ * waiter_add() refuses it: for an interrupt that may come before the
+ * reader has queued its waiter. */
+bool waiter_cancel(struct waiter *w);
 
 /* For the store's publish step: wakes the waiters of o whose deps meet
  * mask (all of them when gone). */

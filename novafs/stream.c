@@ -6,6 +6,7 @@
  */
 #include "stream.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,24 +173,27 @@ size_t stream_read(struct stream *s, uint64_t *pos, char *buf, size_t size)
 	return done;
 }
 
-bool stream_wait(struct stream *s, struct stream_waiter *w)
+int stream_wait(struct stream *s, struct stream_waiter *w)
 {
-	bool queued = false;
+	int queued = 0;
 
 	pthread_mutex_lock(&s->lock);
-	if (w->pos >= s->end) {
+	if (w->cancelled) {
+		queued = -EINTR;
+	} else if (w->pos >= s->end) {
 		w->prev = NULL;
 		w->next = s->waiters;
 		if (s->waiters)
 			s->waiters->prev = w;
 		s->waiters = w;
-		w->queued = queued = true;
+		w->queued = true;
+		queued = 1;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return queued;
 }
 
-bool stream_unwait(struct stream *s, struct stream_waiter *w)
+bool stream_cancel(struct stream *s, struct stream_waiter *w)
 {
 	bool was;
 
@@ -197,6 +201,8 @@ bool stream_unwait(struct stream *s, struct stream_waiter *w)
 	was = w->queued;
 	if (was)
 		unlink_waiter(s, w);
+	else
+		w->cancelled = true;
 	pthread_mutex_unlock(&s->lock);
 	return was;
 }

@@ -26,6 +26,7 @@ struct stream_waiter {
 	uint64_t pos;
 	void (*wake)(struct stream_waiter *w, bool gone);
 	bool queued;
+	bool cancelled;          /* stream_cancel() came before stream_wait() */
 };
 
 struct stream *stream_new(size_t max_lines);
@@ -42,11 +43,14 @@ void stream_range(struct stream *s, uint64_t *start, uint64_t *end);
  * end) and advances *pos. */
 size_t stream_read(struct stream *s, uint64_t *pos, char *buf, size_t size);
 
-/* Registers w to be woken when data beyond w->pos exists; if it already
- * does, returns false without registering. */
-bool stream_wait(struct stream *s, struct stream_waiter *w);
+/* Registers w to be woken when data beyond w->pos exists and returns 1;
+ * returns 0 without registering when such data exists already, and
+ * -EINTR when w was cancelled (stream_cancel) before. */
+int stream_wait(struct stream *s, struct stream_waiter *w);
 /* Removes w if registered; true when it was (the caller then owns the
- * reply, not wake). */
-bool stream_unwait(struct stream *s, struct stream_waiter *w);
+ * reply, not wake).  Otherwise marks w cancelled, so that a stream_wait()
+ * still to come refuses it: for an interrupt that may come before the
+ * reader waits. */
+bool stream_cancel(struct stream *s, struct stream_waiter *w);
 
 #endif

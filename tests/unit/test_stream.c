@@ -2,6 +2,7 @@
  * test_stream.c - the line ring behind the events file: absolute
  * positions, lines falling out, readers behind, waiters.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,7 @@ static void wake(struct stream_waiter *w, bool is_gone)
 int main(void)
 {
 	struct stream *s = stream_new(3);
-	struct stream_waiter w = { .wake = wake };
+	struct stream_waiter w = { .wake = wake }, early = { .wake = wake };
 	uint64_t start, end, pos = 0;
 	char buf[64];
 	size_t n;
@@ -58,19 +59,22 @@ int main(void)
 
 	/* A waiter at the end is woken by the next line, once. */
 	w.pos = 19;
-	CHECK(stream_wait(s, &w));
+	CHECK_INT(stream_wait(s, &w), 1);
 	stream_append(s, "five\n", 5);
 	CHECK_INT(woken, 1);
-	CHECK(!stream_unwait(s, &w));   /* woken: no longer queued */
 	w.pos = 0;
-	CHECK(!stream_wait(s, &w));     /* data already there: not queued */
+	CHECK_INT(stream_wait(s, &w), 0);   /* data already there: not queued */
 	w.pos = 24;
-	CHECK(stream_wait(s, &w));
-	CHECK(stream_unwait(s, &w));    /* removed before anything came */
+	CHECK_INT(stream_wait(s, &w), 1);
+	CHECK(stream_cancel(s, &w));        /* removed before anything came */
 	stream_append(s, "six\n", 4);
 	CHECK_INT(woken, 1);
+	/* An interrupt before the reader waits: its wait is refused. */
+	early.pos = 28;
+	CHECK(!stream_cancel(s, &early));
+	CHECK_INT(stream_wait(s, &early), -EINTR);
 	w.pos = 28;
-	CHECK(stream_wait(s, &w));
+	CHECK_INT(stream_wait(s, &w), 1);
 	stream_free(s);                 /* wakes it with gone */
 	CHECK_INT(woken, 2);
 	CHECK_INT(gone, 1);
