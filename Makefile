@@ -4,6 +4,7 @@
 #   make                  build the daemons into $(O) (default: build)
 #   make check            unit + integration tests, plain and with ASan/UBSan
 #   make run              start a private RabbitMQ, every service, mount $(MNT)
+#                         (LIBVIRT=qemu: the compute host on qemu:///system)
 #   make bench            print the benchmark table (bench/run.sh)
 #   make install DESTDIR=... PREFIX=...
 #   make clean
@@ -20,6 +21,7 @@ O        ?= build
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MNT      ?= $(CURDIR)/mnt/nova
+LIBVIRT  ?= test
 CC       ?= cc
 PKGS     := fuse3 libvirt librabbitmq sqlite3 jansson
 
@@ -72,9 +74,9 @@ obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 LIBCOMMON := $(O)/libcommon.a
 LIBRPC    := $(O)/librpc.a
 LIBNOVAFS := $(O)/libnovafs.a
-LIBVIRT   := $(O)/libcompute.a
+LIBCOMPUTE := $(O)/libcompute.a
 LIBSCHED  := $(O)/libsched.a
-LIBS      := $(LIBNOVAFS) $(LIBVIRT) $(LIBSCHED) $(LIBRPC) $(LIBCOMMON)
+LIBS      := $(LIBNOVAFS) $(LIBCOMPUTE) $(LIBSCHED) $(LIBRPC) $(LIBCOMMON)
 
 BINS  := $(O)/novafs $(O)/novafs-compute $(O)/novafs-scheduler
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
@@ -92,14 +94,14 @@ $(O)/obj/%.o: %.c | headers
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBRPC): $(call obj,$(RPC_SRC))
 $(LIBNOVAFS): $(call obj,$(NOVAFS_SRC))
-$(LIBVIRT): $(call obj,$(VIRT_SRC))
+$(LIBCOMPUTE): $(call obj,$(VIRT_SRC))
 $(LIBSCHED): $(call obj,$(SCHED_SRC))
 $(O)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/novafs: $(O)/obj/novafs/main.o $(LIBNOVAFS) $(LIBRPC) $(LIBCOMMON)
-$(O)/novafs-compute: $(O)/obj/virt/main.o $(LIBVIRT) $(LIBRPC) $(LIBCOMMON)
+$(O)/novafs-compute: $(O)/obj/virt/main.o $(LIBCOMPUTE) $(LIBRPC) $(LIBCOMMON)
 $(O)/novafs-scheduler: $(O)/obj/sched/main.o $(LIBSCHED) $(LIBRPC) $(LIBCOMMON)
 $(BINS):
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -134,7 +136,7 @@ check:
 # Installs what is missing before building: a fresh machine has no -dev
 # packages yet.
 run:
-	tests/lib/run-stack.sh $(O) $(MNT)
+	LIBVIRT=$(LIBVIRT) tests/lib/run-stack.sh $(O) $(MNT)
 
 # Figures, not pass/fail: see bench/.
 bench: $(BINS) $(TOOLS) $(BENCH)

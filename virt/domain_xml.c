@@ -88,7 +88,12 @@ int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
 	strbuf_addstr(out, "  </metadata>\n");
 	strbuf_addf(out, "  <memory unit='MiB'>%llu</memory>\n", inst->memory_mb);
 	strbuf_addf(out, "  <vcpu>%u</vcpu>\n", inst->vcpus);
-	strbuf_addstr(out, "  <os>\n    <type>hvm</type>\n  </os>\n");
+	strbuf_addstr(out, "  <os>\n    <type>hvm</type>\n");
+	/* The firmware prints on the serial console too, so that even a
+	 * diskless guest says something there. */
+	if (real)
+		strbuf_addstr(out, "    <bios useserial='yes'/>\n");
+	strbuf_addstr(out, "  </os>\n");
 	strbuf_addstr(out, "  <on_poweroff>destroy</on_poweroff>\n"
 		      "  <on_reboot>restart</on_reboot>\n"
 		      "  <on_crash>destroy</on_crash>\n");

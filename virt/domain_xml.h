@@ -9,7 +9,7 @@
  * host can count the resources its domains hold without a database.
  *
  * For qemu and kvm the machine is minimal: os type hvm, a serial console
- * on a pty, no disk (images come later) and no network.  The serial
+ * on a pty (the firmware's output included), no disk (images come later) and no network.  The serial
  * console is logged by virtlogd to a file of the host's console directory
  * (<log file='DIR/instance-<uuid>.log' append='off'/>: each boot starts
  * it afresh), which the compute host tails (console.h).

@@ -82,8 +82,8 @@ fi
 check_fails "while web1 exists, a second m1.small does not fit" "RamFilter rejected node1" \
 	rpc call scheduler select_destinations "$SMALL"
 check_eq "get_instance_state of a stopped instance" \
-	"$(rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" 2>&1)" \
-	'{"exists":true,"power_state":"shutdown"}'
+	"$(rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" 2>&1 | jq -cS .)" \
+	'{"exists":true,"flavor":"m1.small","power_state":"shutdown"}'
 check "terminate_instance is cast" \
 	rpc cast compute.node1 terminate_instance "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}"
 check "node1 deletes the domain" wait_for 10 \
@@ -91,8 +91,8 @@ check "node1 deletes the domain" wait_for 10 \
 check "terminating a missing instance is fine too" \
 	rpc cast compute.node1 terminate_instance "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}"
 check_eq "and get_instance_state says it is gone" \
-	"$(rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" 2>&1)" \
-	'{"exists":false,"power_state":"nostate"}'
+	"$(rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" 2>&1 | jq -cS .)" \
+	'{"exists":false,"flavor":null,"power_state":"nostate"}'
 
 # What the declarations refuse, on the compute host's side of the bus.
 check_fails "get_instance_state without a uuid: InvalidInput" \
@@ -102,15 +102,15 @@ check_fails "a 4,096-vCPU instance: InvalidInput" "out of range 1..128" \
 	rpc call compute.node1 start_instance \
 	"{\"instance\":${INSTANCE/\"vcpus\":1/\"vcpus\":4096},\"expected_task_state\":\"spawning\"}" --unchecked
 check_fails "an unknown method: NoSuchMethod" \
-	"NoSuchMethod: Endpoint does not support RPC method reboot_instance" \
-	rpc call compute.node1 reboot_instance "{}"
+	"NoSuchMethod: Endpoint does not support RPC method migrate_instance" \
+	rpc call compute.node1 migrate_instance "{}"
 rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" --version 2.0 >/dev/null 2>&1
 check_eq "version 2.0: UnsupportedVersion exits with EPROTONOSUPPORT" "$?" 93
 check_fails "version 2.0: as oslo says it" \
 	"UnsupportedVersion: Endpoint does not support RPC version 2.0. Attempted method: get_instance_state" \
 	rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" --version 2.0
 check_fails "namespace baseapi: UnsupportedVersion" \
-	"Endpoint does not support RPC version 1.0. Attempted method: get_instance_state" \
+	"Endpoint does not support RPC version 1.1. Attempted method: get_instance_state" \
 	rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" --namespace baseapi
 check "each refusal was logged by node1" \
 	logged "$NODE1_LOG" "refused start_instance on compute.node1 from novafs: InvalidInput: start_instance: instance.vcpus: 4096 is out of range"

@@ -3,16 +3,24 @@
 #
 #   deps_missing      prints the packages that are not installed
 #   deps_install      apt-get installs them (root only)
+#
+# DEPS_QEMU is needed only with a real hypervisor: it counts when
+# LIBVIRT=qemu (make run) or CI=true (the suite runs qemu.sh).
 
 DEPS_BUILD="build-essential pkg-config libfuse3-dev librabbitmq-dev libvirt-dev libsqlite3-dev libjansson-dev"
 DEPS_RUN="fuse3 rabbitmq-server libvirt-clients"
 # python3-oslo.messaging (with python3-amqp): the Python peers of
 # tests/integration/oslo_interop.sh.
 DEPS_TEST="python3 util-linux jq python3-oslo.messaging python3-amqp"
+# A real hypervisor: `make run LIBVIRT=qemu` and tests/integration/qemu.sh
+# (libvirtd, virtlogd, QEMU; SeaBIOS prints on the serial console).
+DEPS_QEMU="libvirt-daemon-system qemu-system-x86 seabios"
 
 deps_missing() {
 	local p
-	for p in $DEPS_BUILD $DEPS_RUN $DEPS_TEST; do
+	local qemu=
+	[ "${LIBVIRT:-}" = qemu ] || [ "${CI:-}" = true ] && qemu=$DEPS_QEMU
+	for p in $DEPS_BUILD $DEPS_RUN $DEPS_TEST $qemu; do
 		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"
 	done
 }

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # run-stack.sh BUILD MNT - what `make run` does: install what is missing,
 # build, start a private RabbitMQ node (unless AMQP_URL is given), the
-# scheduler, one compute host on libvirt's test driver and novafs on MNT,
-# then wait.  Ctrl-C unmounts and stops everything it started, by pid.
+# scheduler, one compute host and novafs on MNT, then wait.  Ctrl-C
+# unmounts and stops everything it started, by pid.
+#
+# LIBVIRT=test (the default): the compute host runs libvirt's test
+# driver, in its own process.  LIBVIRT=qemu (`make run LIBVIRT=qemu`): it
+# runs qemu:///system, with Nova's virt_type rule (kvm where /dev/kvm
+# exists, else qemu), after starting libvirtd and virtlogd with -d where
+# they do not run (systemd is not init here; tests/lib/libvirtd.sh), and
+# logs serial consoles into BUILD/run/console.
 #
 # Each service logs in as its own RabbitMQ user with the config file
 # NOVAFS_ETC/USER.conf (tests/lib/broker.sh makes them for its node; with
@@ -15,16 +22,25 @@ BUILD=${1:-build}
 MNT=${2:-$TOP/mnt/nova}
 RUN=$TOP/$BUILD/run
 PORT=${BROKER_PORT:-5673}
+LIBVIRT=${LIBVIRT:-test}
 . tests/lib/deps.sh
 . tests/lib/broker.sh
+. tests/lib/libvirtd.sh
 
+case $LIBVIRT in
+test) COMPUTE=(--libvirt-uri test:///default) ;;
+qemu) COMPUTE=(--libvirt-uri qemu:///system --console-dir "$RUN/console") ;;
+*) echo "LIBVIRT must be test or qemu, not $LIBVIRT" >&2; exit 2 ;;
+esac
+export LIBVIRT
 deps_install || exit 1
 make -s all O="$BUILD" || exit 1
 mkdir -p "$RUN" "$MNT"
 # libvirt's test driver keeps its domains in the compute process, so they
 # are gone when it stops: start from an empty tree, not from instances
-# whose domains no longer exist.
-rm -f "$RUN"/novafs.db "$RUN"/novafs.db-wal "$RUN"/novafs.db-shm
+# whose domains no longer exist.  qemu:///system keeps its domains, and
+# the tree is kept with them.
+[ "$LIBVIRT" = test ] && rm -f "$RUN"/novafs.db "$RUN"/novafs.db-wal "$RUN"/novafs.db-shm
 
 PIDS=()
 cleanup() {
@@ -39,11 +55,16 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 	broker_stop
+	libvirtd_stop
 	echo "stopped."
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+if [ "$LIBVIRT" = qemu ]; then
+	echo "starting libvirtd and virtlogd where they do not run"
+	libvirtd_start || exit 1
+fi
 if [ -z "${AMQP_URL:-}" ]; then
 	echo "starting RabbitMQ on 127.0.0.1:$PORT (logs in $RUN/broker)"
 	broker_start "$RUN/broker" "$PORT" || exit 1
@@ -60,7 +81,7 @@ fi
 	>"$RUN/scheduler.log" 2>&1 &
 PIDS+=($!)
 "$BUILD/novafs-compute" --config "$ETC/compute-node1.conf" --amqp "$AMQP_URL" \
-	--host node1 --libvirt-uri test:///default >"$RUN/compute-node1.log" 2>&1 &
+	--host node1 "${COMPUTE[@]}" >"$RUN/compute-node1.log" 2>&1 &
 PIDS+=($!)
 "$BUILD/novafs" -f --db "$RUN/novafs.db" --config "$ETC/novafs.conf" \
 	--amqp "$AMQP_URL" "$MNT" >"$RUN/novafs.log" 2>&1 &

@@ -124,6 +124,7 @@ static void test_xml(void)
 	CHECK(strstr(xml.buf, "<novafs:flavor>m1.small</novafs:flavor>") != NULL);
 	CHECK(strstr(xml.buf, "<novafs:disk_gb>20</novafs:disk_gb>") != NULL);
 	CHECK(strstr(xml.buf, "<serial") == NULL);
+	CHECK(strstr(xml.buf, "<bios") == NULL);
 	CHECK_INT(domain_xml_metadata_disk_gb(xml.buf, &disk), 0);
 	CHECK_INT(disk, 20);
 
@@ -132,6 +133,7 @@ static void test_xml(void)
 	CHECK(strstr(xml.buf, "<domain type='kvm'>") == xml.buf);
 	CHECK(strstr(xml.buf, "<serial type='pty'>") != NULL);
 	CHECK(strstr(xml.buf, "<console type='pty'>") != NULL);
+	CHECK(strstr(xml.buf, "<bios useserial='yes'/>") != NULL);
 	CHECK(strstr(xml.buf, "<log file='/var/lib/novafs/console/instance-" LUUID
 		      ".log' append='off'/>") != NULL);
 	CHECK(strstr(xml.buf, "<disk") == NULL);

@@ -1,0 +1,68 @@
+# libvirtd.sh - libvirtd and virtlogd for `make run LIBVIRT=qemu` and the
+# tests that need a libvirt daemon (qemu:///system, or the test driver
+# shared through it as test+unix:///default).
+#
+# Where systemd is not init, `systemctl start libvirtd` fails; the
+# daemons are started as `virtlogd -d` and `libvirtd -d` instead, and
+# found again by their pid files.  Only what libvirtd_start started is
+# stopped by libvirtd_stop, by pid.
+#
+#   libvirtd_start   starts those that do not run; 1 with the reason on
+#                    stderr when they cannot run here
+#   libvirtd_stop    stops what libvirtd_start started
+
+LIBVIRTD_STARTED=()
+
+# libvirtd_pid NAME: the pid of the running daemon NAME, from its pid file.
+libvirtd_pid() {
+	local pid
+	pid=$(cat "/run/$1.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+libvirtd_start() {
+	local d i
+	if [ "$(id -u)" != 0 ]; then
+		echo "libvirtd needs root" >&2
+		return 1
+	fi
+	for d in virtlogd libvirtd; do
+		libvirtd_pid "$d" >/dev/null && continue
+		if ! command -v "$d" >/dev/null; then
+			echo "$d is not installed (tests/lib/deps.sh: DEPS_QEMU)" >&2
+			return 1
+		fi
+		if ! "$d" -d; then
+			echo "$d -d failed" >&2
+			return 1
+		fi
+		for i in $(seq 100); do
+			libvirtd_pid "$d" >/dev/null && break
+			sleep 0.1
+		done
+		if ! libvirtd_pid "$d" >/dev/null; then
+			echo "$d -d did not stay up" >&2
+			return 1
+		fi
+		LIBVIRTD_STARTED+=("$(libvirtd_pid "$d")")
+	done
+	for i in $(seq 100); do
+		virsh -q -c qemu:///system uri >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "libvirtd does not answer on qemu:///system" >&2
+	return 1
+}
+
+libvirtd_stop() {
+	local i pid
+	# libvirtd before virtlogd, which it logs through.
+	for ((i = ${#LIBVIRTD_STARTED[@]} - 1; i >= 0; i--)); do
+		pid=${LIBVIRTD_STARTED[i]}
+		kill "$pid" 2>/dev/null || continue
+		for _ in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
+	LIBVIRTD_STARTED=()
+}
