@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# qemu_mount.sh - a real QEMU guest (qemu:///system, virt_type qemu: TCG,
+# which runs wherever QEMU does) driven as a user would, through the mount:
+# start, pause, unpause, suspend, resume, stop, start, reboot, reboot hard,
+# `virsh destroy` behind novafs's back (seen within 2 s), its serial
+# console, and rmdir, after which `virsh list --all` shows nothing of it.
+# The guest is diskless: its firmware finds nothing to boot and ignores
+# ACPI, so a clean stop and a soft reboot take the shutdown_timeout
+# fallback (3 s here).  Needs libvirtd and QEMU (started here when libvirtd
+# does not run; exit 77 where it cannot).
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/libvirtd.sh"
+
+URI=qemu:///system
+I=$MNT/instances
+W=$I/q1
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "# skip: qemu-system-x86_64 is not installed (tests/lib/deps.sh)"
+	exit 77
+fi
+if ! libvirtd_start 2>"$TEST_TMP/libvirtd.err"; then
+	echo "# skip: libvirtd cannot run here: $(cat "$TEST_TMP/libvirtd.err")"
+	exit 77
+fi
+DOM=
+cleanup() {
+	if [ -n "$DOM" ]; then
+		virsh -q -c "$URI" destroy "$DOM" >/dev/null 2>&1
+		virsh -q -c "$URI" undefine --managed-save "$DOM" >/dev/null 2>&1
+	fi
+	stop_stack
+	libvirtd_stop
+}
+trap cleanup EXIT
+
+start_scheduler
+start_compute node1 --libvirt-uri "$URI" --virt-type qemu --shutdown-timeout 3 \
+	--console-dir "$TEST_TMP/console"
+start_novafs || { not_ok "novafs mounted"; done_testing; exit 1; }
+wait_compute node1 || { not_ok "node1 up"; cat "$LOGS/compute-node1.log" >&2; done_testing; exit 1; }
+
+mkdir "$W"
+echo m1.tiny >"$W/flavor"
+# act CMD STATE POWER: CMD through ctl, then wait says STATE, power POWER.
+act() {
+	check "$1" sh -c "echo '$1' > $W/ctl"
+	check_eq "$1: q1 is $2" "$(timeout 60 cat "$W/wait")" "$2"
+	check_eq "$1: power $3" "$(cat "$W/power_state")" "$3"
+}
+act start active running
+DOM=instance-$(cat "$W/id")
+check_eq "virsh: the guest runs" "$(virsh -q -c "$URI" domstate "$DOM")" running
+check "its serial console shows the firmware" wait_for 20 grep -q "SeaBIOS" "$W/console"
+act pause paused paused
+act unpause active running
+act suspend suspended suspended
+act resume active running
+act stop stopped shutdown
+act start active running
+act reboot active running
+act "reboot hard" active running
+
+virsh -q -c "$URI" destroy "$DOM" >/dev/null
+t0=$(date +%s%N)
+check "virsh destroy behind its back: stopped" wait_for 5 file_is "$W/state" stopped
+check "within 2 s" test $((($(date +%s%N) - t0) / 1000000)) -le 2000
+check_eq "power shutdown" "$(cat "$W/power_state")" shutdown
+
+check "rmdir" rmdir "$W"
+check "virsh list --all: nothing of it is left" wait_for 20 sh -c \
+	"! virsh -q -c $URI list --all --name | grep -qx $DOM"
+DOM=
+
+done_testing
