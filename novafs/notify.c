@@ -13,7 +13,7 @@
 #include "common/log.h"
 #include "obj.h"
 
-enum item_kind { INVAL_INODE, INVAL_ENTRY, DELETE, POLL, CALL };
+enum item_kind { INVAL_ENTRY, DELETE, POLL, CALL };
 
 struct item {
 	struct item *next;
@@ -70,10 +70,6 @@ static void *notifier(void *arg)
 		if (!it)
 			break;
 		switch (it->kind) {
-		case INVAL_INODE:
-			/* -1: attributes only; no page cache (direct_io). */
-			rc = fuse_lowlevel_notify_inval_inode(nq.se, it->ino, -1, 0);
-			break;
 		case INVAL_ENTRY:
 			rc = fuse_lowlevel_notify_inval_entry(nq.se, it->ino, it->name,
 							      strlen(it->name));
@@ -167,7 +163,18 @@ static void enqueue(enum item_kind kind, fuse_ino_t ino, fuse_ino_t child,
 
 void notify_inval_inode(fuse_ino_t ino)
 {
-	enqueue(INVAL_INODE, ino, 0, NULL, NULL);
+	int rc;
+
+	/* Attributes only (-1): the kernel bumps the inode's attribute
+	 * version under a spinlock and takes no lock a request could hold,
+	 * so this is done at once, before the change's system call returns,
+	 * and a stat() right after it never sees the old size. */
+	if (!nq.running)
+		return;
+	rc = fuse_lowlevel_notify_inval_inode(nq.se, ino, -1, 0);
+	if (rc < 0 && rc != -ENOENT)
+		log_debug("kernel notification (inode %llu) failed: %s",
+			  (unsigned long long)ino, strerror(-rc));
 }
 
 void notify_inval_entry(fuse_ino_t parent, const char *name)

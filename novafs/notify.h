@@ -3,11 +3,14 @@
  * changed.
  *
  * The kernel caches names and attributes (long timeouts, see fs.c) and is
- * told the moment they change: published changes queue invalidations,
- * which a thread of their own sends.  They must never be sent from inside
- * a request handler: the kernel may hold the very lock the invalidation
- * needs while it waits for that handler's reply (libfuse's
- * notify_inval_entry example says the same).
+ * told the moment they change.  An inode's attributes are invalidated at
+ * once, as the change is published and before its system call returns,
+ * so that stat() right after it is never stale: that takes no lock a
+ * request could hold.  Names are another matter: invalidating an entry
+ * takes its directory's lock, which the kernel may hold while it waits
+ * for the very request that made the change (libfuse's notify_inval_entry
+ * example says the same), so entry invalidations are queued, and a thread
+ * of their own sends them.
  *
  * Readers that wait for a change (poll on an attribute, a blocking read of
  * a wait file or a stream) register a waiter on an object; a published
@@ -33,7 +36,8 @@ int notify_start(struct fuse_session *se);
 /* Sends what is queued, then stops. */
 void notify_stop(void);
 
-/* Queue invalidations (no-ops before notify_start). */
+/* Invalidations (no-ops before notify_start).  An inode's attributes
+ * are invalidated at once; entries are queued (see above). */
 void notify_inval_inode(fuse_ino_t ino);
 void notify_inval_entry(fuse_ino_t parent, const char *name);
 void notify_delete(fuse_ino_t parent, fuse_ino_t child, const char *name);
