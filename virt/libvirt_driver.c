@@ -39,6 +39,7 @@ struct libvirt_driver {
 	char virt_type[16];
 	long long disk_gb;          /* > 0: configured capacity */
 	bool events;                /* an event loop is registered */
+	int callback;               /* the lifecycle callback's id on conn; -1: none */
 	virt_event_fn event_fn;     /* NULL: nobody listens */
 	void *event_ctx;
 };
@@ -92,13 +93,26 @@ static int lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
 	return 0;
 }
 
+/* Closes the connection, if any.  The lifecycle callback goes first:
+ * events queued already would otherwise still reach it. */
+static void lv_disconnect(struct libvirt_driver *lv)
+{
+	if (!lv->conn)
+		return;
+	if (lv->callback >= 0)
+		virConnectDomainEventDeregisterAny(lv->conn, lv->callback);
+	lv->callback = -1;
+	virConnectClose(lv->conn);
+	lv->conn = NULL;
+	virResetLastError();
+}
+
 /* Reopens the connection when it is gone.  Returns 0 or -EIO with e. */
 static int lv_ensure_conn(struct libvirt_driver *lv, struct rpc_error *e)
 {
 	if (lv->conn && virConnectIsAlive(lv->conn) == 1)
 		return 0;
-	if (lv->conn)
-		virConnectClose(lv->conn);
+	lv_disconnect(lv);
 	lv->conn = virConnectOpen(lv->uri);
 	if (!lv->conn)
 		return lv_error(e);
@@ -106,12 +120,10 @@ static int lv_ensure_conn(struct libvirt_driver *lv, struct rpc_error *e)
 		return 0;
 	/* Not every driver keeps alive (local ones need not): best effort. */
 	virConnectSetKeepAlive(lv->conn, 5, 3);
-	if (virConnectDomainEventRegisterAny(lv->conn, NULL,
-					     VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-					     VIR_DOMAIN_EVENT_CALLBACK(lifecycle),
-					     lv, NULL) < 0)
-		return lv_error(e);
-	return 0;
+	lv->callback = virConnectDomainEventRegisterAny(
+		lv->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+		VIR_DOMAIN_EVENT_CALLBACK(lifecycle), lv, NULL);
+	return lv->callback < 0 ? lv_error(e) : 0;
 }
 
 /*
@@ -645,8 +657,7 @@ static void lv_close(struct virt_driver *d)
 
 	if (!lv)
 		return;
-	if (lv->conn)
-		virConnectClose(lv->conn);
+	lv_disconnect(lv);
 	free(lv->uri);
 	free(lv->console_dir);
 	free(lv);
@@ -703,6 +714,7 @@ int libvirt_driver_open(const struct libvirt_config *cfg,
 		goto out;
 	}
 	lv->base.ops = &libvirt_ops;
+	lv->callback = -1;
 	lv->disk_gb = cfg->disk_gb;
 	lv->events = cfg->loop != NULL;
 	snprintf(lv->virt_type, sizeof(lv->virt_type), "%s", cfg->virt_type);

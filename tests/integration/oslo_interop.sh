@@ -81,7 +81,7 @@ fi
 peer() { rpc_as novafs --allow-peers-without-user-id "$@"; }
 check_eq "novafs calls get_instance_state on it" \
 	"$(peer call compute.node8 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"py1\"}}")" \
-	'{"exists":true,"power_state":"running"}'
+	'{"exists":true,"flavor":"m1.tiny","power_state":"running"}'
 check "the Python host got the declared arguments" \
 	grep -q "{\"args\": {\"instance\": {\"name\": \"py1\", \"uuid\": \"$UUID\"}}, \"method\": \"get_instance_state\"" \
 	"$LOGS/pynode.log"

@@ -120,6 +120,7 @@ def do_cast(t, a, fanout=False):
 class ComputeEndpoint:
     """What a compute host answers, as a Python service would."""
 
+    # The version of topic compute (rpc/methods_compute.c) it implements.
     target = oslo_messaging.Target(version='1.1')
 
     def __init__(self):
@@ -139,7 +140,7 @@ class ComputeEndpoint:
         # Outside the declaration, to be refused by novafs.
         if instance.get('name') == 'weird':
             return {'gone': True}
-        return {'exists': True, 'power_state': 'running'}
+        return {'exists': True, 'power_state': 'running', 'flavor': 'm1.tiny'}
 
     def start_instance(self, ctxt, instance, expected_task_state):
         self._seen(ctxt, 'start_instance', instance=instance,
