@@ -143,12 +143,35 @@ static int sync_one(struct txn *t, struct obj *o, const char *host,
 	return 0;
 }
 
+/* A partial sync (the domains libvirt reported events of): each listed
+ * domain of an instance of that host, and nothing said of the others. */
+static int sync_partial(struct txn *t, struct sync *s, const char *host)
+{
+	enum power_state power;
+	struct obj *o;
+	json_t *d;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(json_object_get(s->args, "domains"), i, d) {
+		o = obj_by_uuid(text_arg(d, "uuid"));
+		if (!o || o->kind != &instance_kind ||
+		    strcmp(obj_text(o, I_HOST), host) != 0)
+			continue;
+		power = POWER_NOSTATE;
+		power_state_parse(text_arg(d, "power_state"), &power);
+		if ((rc = sync_one(t, o, host, false, true, power)) < 0)
+			break;
+	}
+	return rc;
+}
+
 static int sync_run(struct txn *t, void *ctx)
 {
 	struct sync *s = ctx;
 	const char *host = text_arg(s->args, "host");
 	bool startup = json_is_true(json_object_get(s->args, "startup"));
-	json_t *domains = json_object(), *d, *power_name;
+	json_t *domains, *d, *power_name;
 	struct obj *o;
 	const char *uuid;
 	enum power_state power;
@@ -156,6 +179,9 @@ static int sync_run(struct txn *t, void *ctx)
 	int rc = 0;
 
 	json_array_clear(s->orphans); /* a retried run starts over */
+	if (json_is_true(json_object_get(s->args, "partial")))
+		return sync_partial(t, s, host);
+	domains = json_object();
 	if (!domains)
 		return -ENOMEM;
 	json_array_foreach(json_object_get(s->args, "domains"), i, d)

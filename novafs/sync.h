@@ -3,8 +3,9 @@
  * (Nova's _sync_power_states and init_host), and the sweep that ends the
  * tasks nothing else ends.
  *
- * A compute host lists its domains (sync_power_states) when it starts, on
- * every libvirt lifecycle event and every report interval.  For each
+ * A compute host lists its domains (sync_power_states) when it starts and
+ * every report interval, and those with libvirt lifecycle events (a
+ * partial list: the others are not missing) as the events come.  For each
  * instance of that host with no task, vm_state follows its domain's power
  * state (a domain destroyed or paused behind novafs's back shows at once);
  * an instance whose domain is missing becomes stopped with a fault, and

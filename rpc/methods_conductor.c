@@ -74,16 +74,20 @@ static const struct rpc_field sync_args[] = {
 	  "true for the first sync after the host started: any task it was "
 	  "running before is over" },
 	{ "domains", RPC_T_ARRAY, 0, 0, RPC_MAX_DOMAINS, NULL, domain_item,
-	  "every novafs domain the host has, with its power state" },
+	  "every novafs domain the host has, with its power state (with "
+	  "`partial`, those that changed)" },
+	{ "partial", RPC_T_BOOL, RPC_OPTIONAL, 0, 0, NULL, NULL,
+	  "true: only the domains libvirt reported events of since the last "
+	  "sync; a domain it does not list is not missing" },
 	{ NULL },
 };
 
 const struct rpc_method_decl conductor_sync_power_states = {
 	&conductor_service, "sync_power_states", RPC_CAST, "1.1",
 	RPC_ROLE_COMPUTE, sync_args, NULL,
-	"A compute host lists its domains: when it starts, whenever libvirt "
-	"reports a domain's lifecycle event, and every report interval (Nova's "
-	"`_sync_power_states`).  novafs makes the state of each instance it "
+	"A compute host lists its domains: when it starts and every report "
+	"interval (Nova's `_sync_power_states`), and, `partial`, those libvirt "
+	"reported a lifecycle event of.  novafs makes the state of each instance it "
 	"runs with no task follow its domain's power state, marks an instance "
 	"whose domain is missing `stopped` with a fault, and casts "
 	"`terminate_instance` back for a domain that belongs to no instance "

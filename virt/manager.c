@@ -363,7 +363,7 @@ static void domain_event(void *ctx, const char *uuid, bool started)
 	if (started)
 		console_restart(m->console, uuid);
 	guest_wait_kick(m, uuid);
-	sync_soon(m);
+	sync_soon(m, uuid);
 }
 
 /* The heartbeat's numbers: the host's capacity and what its domains hold. */

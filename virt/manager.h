@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "common/hash.h"
+#include "common/uuid.h"
 #include "rpc/states.h"
 
 struct console;
@@ -27,6 +28,8 @@ struct rpc_error;
 struct rpc_heartbeat;
 struct rpc_request;
 struct virt_driver;
+
+#define COMPUTE_CHANGED_MAX 64
 
 struct compute_manager {
 	/* Set by the caller before compute_manager_start(). */
@@ -43,6 +46,10 @@ struct compute_manager {
 	struct console *console;
 	long long sync_timer;       /* every report interval */
 	long long sync_soon;        /* a debounced sync after an event; 0: none */
+	/* The domains with events since the last sync, for a partial one;
+	 * nchanged > COMPUTE_CHANGED_MAX: too many, the next one is full. */
+	char changed[COMPUTE_CHANGED_MAX][UUID_STR_LEN];
+	size_t nchanged;
 };
 
 /*

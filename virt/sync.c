@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "common/loop.h"
@@ -25,50 +27,76 @@ static void synced(void *ctx, int err, json_t *result, const struct rpc_error *e
 			  e->message);
 }
 
-/* Lists the domains, has the console follow them, and casts the sync. */
-static void sync_send(struct compute_manager *m, bool startup)
+/* The domains of a sync: all of them (and the console follows them), or
+ * those with events since the last one.  Returns 0 or -errno with e. */
+static int sync_list(struct compute_manager *m, bool startup, bool partial,
+		     json_t *list, struct rpc_error *e)
+{
+	struct virt_domain_state *doms = NULL;
+	enum power_state power;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (partial) {
+		for (i = 0; i < m->nchanged && rc == 0; i++) {
+			power = m->drv->ops->power_state(m->drv, m->changed[i]);
+			if (power != POWER_NOSTATE && json_array_append_new(list,
+				    json_pack("{s:s, s:s}", "uuid", m->changed[i],
+					      "power_state", power_state_name(power))) < 0)
+				rc = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+		}
+		return rc;
+	}
+	rc = m->drv->ops->list(m->drv, &doms, &n, e);
+	if (rc < 0)
+		return rc;
+	console_track(m->console, doms, n, startup);
+	for (i = 0; i < n && rc == 0; i++)
+		if (json_array_append_new(list, json_pack(
+			    "{s:s, s:s}", "uuid", doms[i].uuid, "power_state",
+			    power_state_name(doms[i].power))) < 0)
+			rc = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	free(doms);
+	return rc;
+}
+
+/* Casts a sync: a full one, or (partial) of the domains with events. */
+static void sync_send(struct compute_manager *m, bool startup, bool partial)
 {
 	const struct rpc_send s = {
 		.timeout_ms = startup ? STARTUP_SYNC_DEADLINE_MS : 0,
 		.wait_for_bus = startup,
 	};
-	struct virt_domain_state *doms = NULL;
 	struct rpc_error e = { 0 };
-	json_t *args = NULL, *list;
-	size_t n = 0, i;
+	json_t *list = json_array(), *args;
 	int rc;
 
-	rc = m->drv->ops->list(m->drv, &doms, &n, &e);
-	if (rc < 0)
-		goto out;
-	console_track(m->console, doms, n, startup);
-	list = json_array();
-	args = json_pack("{s:s, s:b, s:o}", "host", m->host, "startup", startup,
-			 "domains", list);
-	for (i = 0; args && i < n; i++)
-		if (json_array_append_new(list, json_pack(
-			    "{s:s, s:s}", "uuid", doms[i].uuid, "power_state",
-			    power_state_name(doms[i].power))) < 0)
-			break;
-	rc = args && i == n ? rpc_cast(m->bus, &conductor_sync_power_states, &s,
-				       args, synced, m, &e) :
-			      rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
-out:
+	partial = partial && m->nchanged <= COMPUTE_CHANGED_MAX;
+	args = list ? json_pack("{s:s, s:b, s:b, s:O}", "host", m->host,
+				"startup", startup, "partial", partial,
+				"domains", list) : NULL;
+	rc = args ? sync_list(m, startup, partial, list, &e) :
+		    rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
+	m->nchanged = 0;
+	if (rc == 0)
+		rc = rpc_cast(m->bus, &conductor_sync_power_states, &s, args,
+			      synced, m, &e);
 	if (rc < 0 && (startup || rc != -ENETDOWN))
 		log_error("sync_power_states%s: %s: %s", startup ? " at startup" : "",
 			  e.cls, e.message);
 	else if (rc == 0)
-		log_debug("sync_power_states%s: %zu domains",
-			  startup ? " at startup" : "", n);
+		log_debug("sync_power_states%s%s: %zu domains",
+			  startup ? " at startup" : "", partial ? " (partial)" : "",
+			  json_array_size(list));
 	json_decref(args);
-	free(doms);
+	json_decref(list);
 }
 
 static long long periodic(struct loop *l, void *ctx)
 {
 	struct compute_manager *m = ctx;
 
-	sync_send(m, false);
+	sync_send(m, false, false);
 	return m->report_interval_s * 1000;
 }
 
@@ -77,7 +105,7 @@ static long long soon(struct loop *l, void *ctx)
 	struct compute_manager *m = ctx;
 
 	m->sync_soon = 0;
-	sync_send(m, false);
+	sync_send(m, false, true);
 	return LOOP_TIMER_DONE;
 }
 
@@ -85,7 +113,7 @@ int sync_start(struct compute_manager *m)
 {
 	long long id;
 
-	sync_send(m, true);
+	sync_send(m, true, false);
 	id = loop_timer(m->loop, m->report_interval_s * 1000, periodic, m);
 	if (id < 0)
 		return (int)id;
@@ -93,10 +121,19 @@ int sync_start(struct compute_manager *m)
 	return 0;
 }
 
-void sync_soon(struct compute_manager *m)
+void sync_soon(struct compute_manager *m, const char *uuid)
 {
 	long long id;
+	size_t i;
 
+	for (i = 0; i < m->nchanged && i < COMPUTE_CHANGED_MAX; i++)
+		if (strcmp(m->changed[i], uuid) == 0)
+			break;
+	if (i == m->nchanged) {
+		if (m->nchanged < COMPUTE_CHANGED_MAX)
+			snprintf(m->changed[m->nchanged], UUID_STR_LEN, "%s", uuid);
+		m->nchanged++;
+	}
 	if (m->sync_soon)
 		return;
 	id = loop_timer(m->loop, SYNC_DEBOUNCE_MS, soon, m);

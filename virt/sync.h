@@ -9,11 +9,14 @@
  * top of those, every lifecycle event of a novafs domain (libvirt's, on
  * the loop) sends one soon, debounced by SYNC_DEBOUNCE_MS so that a burst
  * (a reboot is a stop and a start) is one message: a domain destroyed or
- * paused behind novafs's back shows within a fraction of a second.
+ * paused behind novafs's back shows within a fraction of a second.  That
+ * one is partial: it lists only the domains with events (a host with a
+ * thousand domains would otherwise send all of them for each action), or
+ * all of them when more than COMPUTE_CHANGED_MAX changed.
  *
- * Each sync lists every novafs domain with its power state (never another
- * domain of a shared hypervisor), and the same listing tells the console
- * tailer which domains to follow.  The startup sync waits for the bus
+ * A sync lists novafs domains only, never another domain of a shared
+ * hypervisor, and each listing of all of them tells the console tailer
+ * which domains to follow.  The startup sync waits for the bus
  * like a report; the others are sent when the bus is up and dropped when
  * not (the next one says the same).
  */
@@ -27,8 +30,9 @@ struct compute_manager;
 /* Sends the startup sync now and one every report interval.  Returns 0
  * or -errno (the timer could not be made). */
 int sync_start(struct compute_manager *m);
-/* Sends a sync SYNC_DEBOUNCE_MS from now, unless one is due by then. */
-void sync_soon(struct compute_manager *m);
+/* Sends a partial sync SYNC_DEBOUNCE_MS from now that lists uuid (and
+ * the others changed meanwhile), unless one is due by then. */
+void sync_soon(struct compute_manager *m, const char *uuid);
 /* Stops the timers. */
 void sync_stop(struct compute_manager *m);
 
