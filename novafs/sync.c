@@ -24,29 +24,16 @@
 
 /* Nova's _sync_instance_power_state: the state an instance in vm whose
  * domain is in power (exists false: there is none) is really in.  An
- * instance in error stays there until someone acts on it; a suspended
+ * instance in error stays there until someone acts on it, and a suspended
  * domain is shut off with its memory saved. */
 static enum vm_state follow(enum vm_state vm, bool exists,
 			    enum power_state power)
 {
-	if (vm == VM_ERROR)
+	if (vm == VM_ERROR || (vm == VM_SUSPENDED && power == POWER_SHUTDOWN))
 		return vm;
 	if (!exists)
 		return VM_STOPPED;
-	switch (power) {
-	case POWER_RUNNING:
-		return VM_ACTIVE;
-	case POWER_PAUSED:
-		return VM_PAUSED;
-	case POWER_SUSPENDED:
-		return VM_SUSPENDED;
-	case POWER_SHUTDOWN:
-		return vm == VM_SUSPENDED ? VM_SUSPENDED : VM_STOPPED;
-	case POWER_CRASHED:
-		return VM_STOPPED;
-	default:
-		return vm;
-	}
+	return power == POWER_NOSTATE ? vm : vm_state_of_power(power);
 }
 
 static const char *text_arg(json_t *args, const char *key)

@@ -102,3 +102,17 @@ int power_state_parse(const char *name, enum power_state *out)
 	*out = (enum power_state)i;
 	return 0;
 }
+
+enum vm_state vm_state_of_power(enum power_state p)
+{
+	switch (p) {
+	case POWER_RUNNING:
+		return VM_ACTIVE;
+	case POWER_PAUSED:
+		return VM_PAUSED;
+	case POWER_SUSPENDED:
+		return VM_SUSPENDED;
+	default:
+		return VM_STOPPED;
+	}
+}

@@ -70,4 +70,10 @@ int vm_state_parse(const char *name, enum vm_state *out);
 int task_state_parse(const char *name, enum task_state *out);
 int power_state_parse(const char *name, enum power_state *out);
 
+/* The vm_state a domain in power state p is in: running is active,
+ * paused paused, suspended suspended, anything else (shut down, crashed,
+ * missing) stopped.  What a compute host reports after acting, and what
+ * novafs follows when a domain changed behind its back. */
+enum vm_state vm_state_of_power(enum power_state p);
+
 #endif

@@ -63,20 +63,6 @@ json_t *compute_instance_update_args(const char *uuid,
 			 "fault", f);
 }
 
-enum vm_state compute_vm_state_of(enum power_state p)
-{
-	switch (p) {
-	case POWER_RUNNING:
-		return VM_ACTIVE;
-	case POWER_PAUSED:
-		return VM_PAUSED;
-	case POWER_SUSPENDED:
-		return VM_SUSPENDED;
-	default:
-		return VM_STOPPED;
-	}
-}
-
 static void reported(void *ctx, int err, json_t *result,
 		     const struct rpc_error *e)
 {
@@ -124,7 +110,7 @@ void compute_finish(struct compute_manager *m, struct rpc_request *req,
 	const char *name = json_string_value(json_object_get(
 		json_object_get(rpc_request_args(req), "instance"), "name"));
 	enum power_state power = m->drv->ops->power_state(m->drv, uuid);
-	enum vm_state vm_state = rc < 0 ? VM_ERROR : compute_vm_state_of(power);
+	enum vm_state vm_state = rc < 0 ? VM_ERROR : vm_state_of_power(power);
 
 	if (rc < 0)
 		log_info("%s instance %s (%s): %s (%s): %s: %s", method, uuid,

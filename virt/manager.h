@@ -80,15 +80,10 @@ json_t *compute_instance_update_args(const char *uuid,
 				     enum power_state power, const char *host,
 				     const struct rpc_error *fault);
 
-/* The vm_state a domain in power state p is in: running is active, paused
- * paused, suspended suspended, anything else (shut down, crashed,
- * missing) stopped. */
-enum vm_state compute_vm_state_of(enum power_state p);
-
 /*
  * Ends the cast req about instance uuid: logs and casts its one
  * instance_update, with the vm_state the domain is in now
- * (compute_vm_state_of), or error with e as the fault when rc < 0.  req
+ * (vm_state_of_power, rpc/states.h), or error with e as the fault when rc < 0.  req
  * is done once the broker has taken the report.
  */
 void compute_finish(struct compute_manager *m, struct rpc_request *req,

@@ -27,35 +27,39 @@ static void synced(void *ctx, int err, json_t *result, const struct rpc_error *e
 			  e->message);
 }
 
-/* The domains of a sync: all of them (and the console follows them), or
- * those with events since the last one.  Returns 0 or -errno with e. */
+/* Whether uuid had events since the last sync. */
+static bool changed(const struct compute_manager *m, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < m->nchanged && i < COMPUTE_CHANGED_MAX; i++)
+		if (strcmp(m->changed[i], uuid) == 0)
+			return true;
+	return false;
+}
+
+/* The domains of a sync: all of them, or (partial) those with events
+ * since the last one.  The console follows all of them either way.
+ * Returns 0 or -errno with e. */
 static int sync_list(struct compute_manager *m, bool startup, bool partial,
 		     json_t *list, struct rpc_error *e)
 {
 	struct virt_domain_state *doms = NULL;
-	enum power_state power;
 	size_t n = 0, i;
-	int rc = 0;
+	int rc;
 
-	if (partial) {
-		for (i = 0; i < m->nchanged && rc == 0; i++) {
-			power = m->drv->ops->power_state(m->drv, m->changed[i]);
-			if (power != POWER_NOSTATE && json_array_append_new(list,
-				    json_pack("{s:s, s:s}", "uuid", m->changed[i],
-					      "power_state", power_state_name(power))) < 0)
-				rc = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
-		}
-		return rc;
-	}
 	rc = m->drv->ops->list(m->drv, &doms, &n, e);
 	if (rc < 0)
 		return rc;
 	console_track(m->console, doms, n, startup);
-	for (i = 0; i < n && rc == 0; i++)
+	for (i = 0; i < n && rc == 0; i++) {
+		if (partial && !changed(m, doms[i].uuid))
+			continue;
 		if (json_array_append_new(list, json_pack(
 			    "{s:s, s:s}", "uuid", doms[i].uuid, "power_state",
 			    power_state_name(doms[i].power))) < 0)
 			rc = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	}
 	free(doms);
 	return rc;
 }
@@ -124,12 +128,8 @@ int sync_start(struct compute_manager *m)
 void sync_soon(struct compute_manager *m, const char *uuid)
 {
 	long long id;
-	size_t i;
 
-	for (i = 0; i < m->nchanged && i < COMPUTE_CHANGED_MAX; i++)
-		if (strcmp(m->changed[i], uuid) == 0)
-			break;
-	if (i == m->nchanged) {
+	if (!changed(m, uuid)) {
 		if (m->nchanged < COMPUTE_CHANGED_MAX)
 			snprintf(m->changed[m->nchanged], UUID_STR_LEN, "%s", uuid);
 		m->nchanged++;

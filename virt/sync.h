@@ -15,8 +15,9 @@
  * all of them when more than COMPUTE_CHANGED_MAX changed.
  *
  * A sync lists novafs domains only, never another domain of a shared
- * hypervisor, and each listing of all of them tells the console tailer
- * which domains to follow.  The startup sync waits for the bus
+ * hypervisor.  Every sync lists them all here, and that listing tells the
+ * console tailer which domains to follow; a partial one sends novafs only
+ * those with events.  The startup sync waits for the bus
  * like a report; the others are sent when the bus is up and dropped when
  * not (the next one says the same).
  */

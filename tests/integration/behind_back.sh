@@ -15,10 +15,7 @@
 URI=test+unix:///default
 I=$MNT/instances
 
-if ! libvirtd_start 2>"$TEST_TMP/libvirtd.err"; then
-	echo "# skip: libvirtd cannot run here: $(cat "$TEST_TMP/libvirtd.err")"
-	exit 77
-fi
+libvirtd_require
 DOM=
 cleanup() {
 	if [ -n "$DOM" ]; then
@@ -45,20 +42,14 @@ check_eq "bb is active" "$(timeout 20 cat "$I/bb/wait")" active
 DOM=instance-$(cat "$I/bb/id")
 check_eq "virsh sees its domain running" "$(virsh -q -c "$URI" domstate "$DOM")" running
 
-# within2 STATE POWER: state and power_state show them within 2 s.
-within2() {
-	local deadline=$(($(date +%s%N) / 1000000 + 2000))
-	until [ "$(cat "$I/bb/state") $(cat "$I/bb/power_state")" = "$1 $2" ]; do
-		[ "$(($(date +%s%N) / 1000000))" -ge "$deadline" ] && return 1
-		sleep 0.02
-	done
-}
+# shows STATE POWER: state and power_state say them.
+shows() { [ "$(cat "$I/bb/state") $(cat "$I/bb/power_state")" = "$1 $2" ]; }
 virsh -q -c "$URI" suspend "$DOM" >/dev/null
-check "virsh suspend: paused within 2 s" within2 paused paused
+check "virsh suspend: paused within 2 s" within_ms 2000 shows paused paused
 virsh -q -c "$URI" resume "$DOM" >/dev/null
-check "virsh resume: active within 2 s" within2 active running
+check "virsh resume: active within 2 s" within_ms 2000 shows active running
 virsh -q -c "$URI" destroy "$DOM" >/dev/null
-check "virsh destroy: stopped within 2 s" within2 stopped shutdown
+check "virsh destroy: stopped within 2 s" within_ms 2000 shows stopped shutdown
 check_eq "with no task" "$(cat "$I/bb/task")" none
 check "start works again" sh -c "echo start > $I/bb/ctl"
 check_eq "bb is active" "$(timeout 20 cat "$I/bb/wait")" active

@@ -19,10 +19,7 @@ DOM=instance-$UUID
 INST="{\"uuid\":\"$UUID\",\"name\":\"bg1\",\"flavor\":\"m1.tiny\",\"vcpus\":1,\"memory_mb\":512,\"disk_gb\":1}"
 HEARD=$LOGS/listener.log
 
-if ! libvirtd_start 2>"$TEST_TMP/libvirtd.err"; then
-	echo "# skip: libvirtd cannot run here: $(cat "$TEST_TMP/libvirtd.err")"
-	exit 77
-fi
+libvirtd_require
 cleanup() {
 	virsh -q -c "$URI" destroy "$DOM" >/dev/null 2>&1
 	virsh -q -c "$URI" undefine --managed-save "$DOM" >/dev/null 2>&1
@@ -36,14 +33,6 @@ synced() {
 	grep '"method":"sync_power_states"' "$HEARD" | tail -n 1 |
 		jq -e --arg u "$UUID" --arg p "$1" \
 		'.sender == "compute-node1" and (.args.domains | index({power_state: $p, uuid: $u}) != null)' >/dev/null
-}
-# within_ms MS CMD...: CMD succeeds within MS milliseconds of now.
-within_ms() {
-	local deadline=$(($(date +%s%N) / 1000000 + $1)); shift
-	until "$@"; do
-		[ "$(($(date +%s%N) / 1000000))" -ge "$deadline" ] && return 1
-		sleep 0.02
-	done
 }
 
 spawn listener "$B/tests/rpcctl" --config "$(identity novafs)" --amqp "$AMQP_URL" \

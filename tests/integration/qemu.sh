@@ -27,10 +27,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "# skip: qemu-system-x86_64 is not installed (tests/lib/deps.sh: DEPS_QEMU)"
 	exit 77
 fi
-if ! libvirtd_start 2>"$TEST_TMP/libvirtd.err"; then
-	echo "# skip: libvirtd cannot run here: $(cat "$TEST_TMP/libvirtd.err")"
-	exit 77
-fi
+libvirtd_require
 cleanup() {
 	local u
 	stop_stack
@@ -70,13 +67,6 @@ synced() {
 	grep '"method":"sync_power_states"' "$HEARD" | tail -n 1 |
 		jq -e --arg u "$1" --arg p "$2" \
 		'.args.domains | index({power_state: $p, uuid: $u}) != null' >/dev/null
-}
-within_ms() {
-	local deadline=$(($(date +%s%N) / 1000000 + $1)); shift
-	until "$@"; do
-		[ "$(($(date +%s%N) / 1000000))" -ge "$deadline" ] && return 1
-		sleep 0.02
-	done
 }
 # console UUID: everything console_output said of UUID, in order.
 console() {

@@ -64,6 +64,16 @@ wait_for() {
 	done
 }
 
+# within_ms MS CMD...: CMD succeeds within MS milliseconds of now (polled
+# every 20 ms): for the bounds an issue states.
+within_ms() {
+	local deadline=$(($(date +%s%N) / 1000000 + $1)); shift
+	until "$@"; do
+		[ "$(($(date +%s%N) / 1000000))" -ge "$deadline" ] && return 1
+		sleep 0.02
+	done
+}
+
 file_is() { [ "$(cat "$1" 2>/dev/null)" = "$2" ]; }
 
 # spawn NAME CMD...: starts a service in the background, logs to $LOGS/NAME.log.

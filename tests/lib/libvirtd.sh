@@ -10,6 +10,8 @@
 #   libvirtd_start   starts those that do not run; 1 with the reason on
 #                    stderr when they cannot run here
 #   libvirtd_stop    stops what libvirtd_start started
+#   libvirtd_require for a test: libvirtd_start, or exit 77 (a skip, a
+#                    failure under CI=true) with the reason
 
 LIBVIRTD_STARTED=()
 
@@ -65,4 +67,11 @@ libvirtd_stop() {
 		done
 	done
 	LIBVIRTD_STARTED=()
+}
+
+libvirtd_require() {
+	local why
+	why=$(libvirtd_start 2>&1 >/dev/null) && return 0
+	echo "# skip: libvirtd cannot run here: $why"
+	exit 77
 }
