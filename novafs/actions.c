@@ -40,6 +40,7 @@
 #include "node.h"
 #include "obj.h"
 #include "store.h"
+#include "sync.h"
 
 #define VM(s) (1u << (s))
 
@@ -528,7 +529,11 @@ static int delete_run(struct txn *t, void *ctx)
 
 static void delete_then(void *ctx, int err)
 {
-	finish(ctx, err);
+	struct run *r = ctx;
+
+	if (err == 0 && r->host[0])
+		sync_deleted(r->o->uuid, r->host);
+	finish(r, err);
 }
 
 /* The host has the terminate request, or has no queue any more. */

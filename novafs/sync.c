@@ -4,6 +4,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,50 @@ static int end_task(struct txn *t, struct obj *o, int exists,
 }
 
 /* --- sync_power_states --- */
+
+/* Deleted instances whose host may still have a domain: uuid -> host,
+ * until a full sync of that host no longer lists it. */
+static pthread_mutex_t deleted_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *deleted;
+
+void sync_deleted(const char *uuid, const char *host)
+{
+	pthread_mutex_lock(&deleted_lock);
+	if (!deleted)
+		deleted = json_object();
+	if (deleted)
+		json_object_set_new(deleted, uuid, json_string(host));
+	pthread_mutex_unlock(&deleted_lock);
+}
+
+/* Whether uuid is the domain of an instance deleted from host. */
+static bool was_deleted(const char *uuid, const char *host)
+{
+	const char *h;
+	bool yes;
+
+	pthread_mutex_lock(&deleted_lock);
+	h = json_string_value(json_object_get(deleted, uuid));
+	yes = h && strcmp(h, host) == 0;
+	pthread_mutex_unlock(&deleted_lock);
+	return yes;
+}
+
+/* Forgets the deleted instances of host whose domains a full sync of it
+ * (listed: uuid -> power state) no longer has. */
+static void forget_gone(const char *host, json_t *listed)
+{
+	const char *uuid;
+	json_t *h;
+	void *tmp;
+
+	pthread_mutex_lock(&deleted_lock);
+	json_object_foreach_safe(deleted, tmp, uuid, h)
+		if (strcmp(json_string_value(h), host) == 0 &&
+		    !json_object_get(listed, uuid))
+			json_object_del(deleted, uuid);
+	pthread_mutex_unlock(&deleted_lock);
+}
 
 struct sync {
 	json_t *args;
@@ -188,14 +233,16 @@ static int sync_run(struct txn *t, void *ctx)
 		if (rc < 0)
 			break;
 		o = obj_by_uuid(uuid);
-		if (!o || (o->kind == &instance_kind && !obj_text(o, I_HOST)[0] &&
-			   obj_int(o, I_TASK_STATE) == TASK_NONE))
+		if (o ? o->kind == &instance_kind && !obj_text(o, I_HOST)[0] &&
+			obj_int(o, I_TASK_STATE) == TASK_NONE : was_deleted(uuid, host))
 			json_array_append_new(s->orphans, json_string(uuid));
-		else
+		else if (o)
 			log_warn("sync: %s has a domain of %s, which runs on %s",
 				 host, o->name, o->kind == &instance_kind ?
 				 obj_text(o, I_HOST) : "no host");
 	}
+	if (rc == 0)
+		forget_gone(host, domains);
 	json_decref(domains);
 	return rc;
 }

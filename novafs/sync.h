@@ -9,8 +9,8 @@
  * instance of that host with no task, vm_state follows its domain's power
  * state (a domain destroyed or paused behind novafs's back shows at once);
  * an instance whose domain is missing becomes stopped with a fault, and
- * `start` defines it again; a domain that no instance of that host owns
- * (its instance was deleted while the host was down) is terminated.  The
+ * `start` defines it again; a domain of an instance deleted while its host
+ * could not hear (sync_deleted) is terminated.  The
  * first list after the host started ends every task the host was running:
  * whatever it was doing is lost, and the list says what is true.
  *
@@ -31,6 +31,12 @@ struct loop;
 /* Applies a sync_power_states (args checked against the contract and its
  * sender rule); calls done(ctx) on the committer thread once applied. */
 void sync_power_states(json_t *args, void (*done)(void *ctx), void *ctx);
+
+/* An instance that ran on host was deleted: a domain of it that host
+ * still lists (its terminate was lost) is terminated.  Only such domains
+ * are: a domain novafs knows nothing of may be another deployment's on a
+ * shared hypervisor, and is left alone.  Any thread. */
+void sync_deleted(const char *uuid, const char *host);
 
 /* Starts the sweep on loop, the bus thread's.  0 or -errno. */
 int sync_sweep_start(struct loop *loop, long long task_timeout_s);

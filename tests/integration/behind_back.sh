@@ -22,11 +22,21 @@ cleanup() {
 		virsh -q -c "$URI" destroy "$DOM" >/dev/null 2>&1
 		virsh -q -c "$URI" undefine --managed-save "$DOM" >/dev/null 2>&1
 	fi
+	virsh -q -c "$URI" destroy "instance-$FOREIGN" >/dev/null 2>&1
+	virsh -q -c "$URI" undefine "instance-$FOREIGN" >/dev/null 2>&1
 	stop_stack
 	libvirtd_stop
 }
 trap cleanup EXIT
 spawn holder virsh -q -c "$URI" event --all --loop
+# Another deployment's domain on the shared hypervisor, named as novafs
+# names its own: this novafs never made it, and must leave it alone.
+FOREIGN=0f0f0f0f-1111-4222-8333-444455556666
+virsh -q -c "$URI" define /dev/stdin >/dev/null <<EOF
+<domain type='test'><name>instance-$FOREIGN</name><uuid>$FOREIGN</uuid>
+<memory>65536</memory><os><type>hvm</type></os></domain>
+EOF
+virsh -q -c "$URI" start "instance-$FOREIGN" >/dev/null
 
 start_scheduler
 # A report interval of a minute: what shows here comes from libvirt's
@@ -62,5 +72,7 @@ start_compute node1 --libvirt-uri "$URI" --report-interval 60
 check "once the host is back, the domain is gone" wait_for 20 sh -c \
 	"! virsh -q -c $URI list --all --name | grep -qx $DOM"
 DOM=
+check_eq "another deployment's domain, listed by every sync, is left alone" \
+	"$(virsh -q -c "$URI" domstate "instance-$FOREIGN")" running
 
 done_testing
