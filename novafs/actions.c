@@ -366,19 +366,16 @@ static void cast_done(void *ctx, int err, json_t *result,
 static int answered_run(struct txn *t, void *ctx)
 {
 	struct run *r = ctx;
-	char raw[OBJ_NAME_MAX + 2];
 	int rc;
 
 	if (r->o->dead || obj_int(r->o, I_TASK_STATE) != r->task)
 		return 0; /* ended meanwhile (reset-state, a sync) */
-	snprintf(raw, sizeof(raw), "%s\n", r->new_flavor);
 	txn_set_request(t, r->request);
 	if ((rc = txn_touch(t, r->o)) < 0 ||
 	    (rc = txn_set_int(t, r->o, I_TASK_STATE, TASK_NONE)) < 0 ||
 	    (rc = txn_set_int(t, r->o, I_VM_STATE, r->a->success)) < 0 ||
 	    (rc = txn_set_text(t, r->o, I_FAULT, "")) < 0 ||
-	    (rc = txn_set_text(t, r->o, I_FLAVOR, r->new_flavor)) < 0 ||
-	    (rc = txn_set_bytes(t, r->o, I_FLAVOR_RAW, raw, strlen(raw))) < 0)
+	    (rc = instance_stage_flavor(t, r->o, r->new_flavor)) < 0)
 		return rc;
 	if (r->rec && (rc = action_record_finish(t, r->rec, true, "")) < 0)
 		return rc;

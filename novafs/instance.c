@@ -98,6 +98,16 @@ static void show_flavor(const struct obj *o, struct strbuf *out)
 	strbuf_add(out, obj_text(o, I_FLAVOR_RAW), obj_len(o, I_FLAVOR_RAW));
 }
 
+int instance_stage_flavor(struct txn *t, struct obj *o, const char *name)
+{
+	char raw[OBJ_NAME_MAX + 2];
+	int rc;
+
+	snprintf(raw, sizeof(raw), "%s\n", name);
+	rc = txn_set_text(t, o, I_FLAVOR, name);
+	return rc < 0 ? rc : txn_set_bytes(t, o, I_FLAVOR_RAW, raw, strlen(raw));
+}
+
 int instance_stage_fault(struct txn *t, struct obj *o, const struct rpc_error *e)
 {
 	char fault[FAULT_MAX];

@@ -30,6 +30,10 @@ enum {
 
 extern const struct kind instance_kind;
 
+/* Stages flavor name as o's flavor, its file reading "name\n": what a
+ * resize leaves, as the host reports it.  For ops. */
+int instance_stage_flavor(struct txn *t, struct obj *o, const char *name);
+
 /* Stages fault "Class: message" of e on o, and logs it.  For ops. */
 int instance_stage_fault(struct txn *t, struct obj *o, const struct rpc_error *e);
 

@@ -56,7 +56,6 @@ static int end_task(struct txn *t, struct obj *o, int exists,
 {
 	enum vm_state vm = (enum vm_state)obj_int(o, I_VM_STATE);
 	struct obj *rec = action_record_running(o, NULL);
-	char raw[OBJ_NAME_MAX + 2];
 	int rc;
 
 	if ((rc = txn_touch(t, o)) < 0 ||
@@ -68,12 +67,8 @@ static int end_task(struct txn *t, struct obj *o, int exists,
 	     (rc = txn_set_int(t, o, I_POWER_STATE, power)) < 0))
 		return rc;
 	if (flavor && strcmp(flavor, obj_text(o, I_FLAVOR)) != 0 &&
-	    flavor_find(flavor)) {
-		snprintf(raw, sizeof(raw), "%s\n", flavor);
-		if ((rc = txn_set_text(t, o, I_FLAVOR, flavor)) < 0 ||
-		    (rc = txn_set_bytes(t, o, I_FLAVOR_RAW, raw, strlen(raw))) < 0)
-			return rc;
-	}
+	    flavor_find(flavor) && (rc = instance_stage_flavor(t, o, flavor)) < 0)
+		return rc;
 	if (rec && (rc = action_record_finish(t, rec, false, fault)) < 0)
 		return rc;
 	log_warn("%s: %s", o->name, fault);
