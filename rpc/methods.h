@@ -48,6 +48,9 @@ extern const char *const service_binaries[];
 /* topic scheduler (novafs-scheduler) */
 extern const struct rpc_service_decl scheduler_service;
 extern const struct rpc_method_decl scheduler_select_destinations;
+extern const struct rpc_method_decl scheduler_release_resources;
+/* A server group's policies, NULL-terminated: "affinity", "anti-affinity". */
+extern const char *const group_policies[];
 extern const struct rpc_method_decl scheduler_update_service_capabilities;
 
 /* topic conductor (novafs) */

@@ -30,6 +30,25 @@ static const struct rpc_field power_args[] = {
 	{ NULL },
 };
 
+/* The most a host may hold once it holds the instance. */
+static const struct rpc_field limits_members[] = {
+	{ "vcpus", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
+	{ "memory_mb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
+	{ "disk_gb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
+	{ NULL },
+};
+
+static const struct rpc_field start_args[] = {
+	{ "instance", RPC_T_OBJECT, 0, 0, 0, NULL, instance_members, NULL },
+	{ "expected_task_state", RPC_T_ENUM, 0, 0, 0, task_state_wire_names, NULL,
+	  NULL },
+	{ "limits", RPC_T_OBJECT, RPC_OPTIONAL, 0, 0, NULL, limits_members,
+	  "sent when the scheduler placed the instance here (its `limits`): "
+	  "the most vCPUs, MB and GB this host may hold once it holds the "
+	  "instance; a host that would hold more refuses" },
+	{ NULL },
+};
+
 static const struct rpc_field stop_args[] = {
 	{ "instance", RPC_T_OBJECT, 0, 0, 0, NULL, instance_members, NULL },
 	{ "expected_task_state", RPC_T_ENUM, 0, 0, 0, task_state_wire_names, NULL,
@@ -78,10 +97,15 @@ static const struct rpc_field null_result = {
 };
 
 const struct rpc_method_decl compute_start_instance = {
-	&compute_service, "start_instance", RPC_CAST, "1.0", RPC_ROLE_API,
-	power_args, NULL,
+	&compute_service, "start_instance", RPC_CAST, "1.2", RPC_ROLE_API,
+	start_args, NULL,
 	"Defines the instance's domain if it has none and starts it unless it "
-	"runs (a paused one is resumed); reports `instance_update`."
+	"runs (a paused one is resumed); reports `instance_update`.  With "
+	"`limits` (a placement), the host first claims the instance's sizes "
+	"against its own count of what its domains and claims in progress "
+	"hold: when they do not fit it defines nothing and reports `error` "
+	"with fault `ComputeResourcesUnavailable`, and novafs asks the "
+	"scheduler for another host."
 };
 
 const struct rpc_method_decl compute_stop_instance = {
@@ -182,7 +206,7 @@ static const struct rpc_method_decl *const compute_methods[] = {
 };
 
 const struct rpc_service_decl compute_service = {
-	"compute", "1.1", NULL, RPC_ROLE_COMPUTE, compute_methods,
+	"compute", "1.2", NULL, RPC_ROLE_COMPUTE, compute_methods,
 	"novafs-compute, one per hypervisor host, consumes `compute` (shared), "
 	"`compute.HOST` and its fanout.  Every handler is idempotent: starting "
 	"a running domain, stopping a stopped one or terminating a missing one "

@@ -15,14 +15,65 @@ static const struct rpc_field flavor_members[] = {
 	{ NULL },
 };
 
+/* A list of host names. */
+static const struct rpc_field host_item[] = {
+	{ NULL, RPC_T_HOST, 0, 0, 0, NULL, NULL, NULL },
+	{ NULL },
+};
+
+#define MAX_HOSTS 100000
+
+const char *const group_policies[] = { "affinity", "anti-affinity", NULL };
+
+static const struct rpc_field group_members[] = {
+	{ "name", RPC_T_NAME, 0, 0, 0, NULL, NULL, NULL },
+	{ "policy", RPC_T_ENUM, 0, 0, 0, group_policies, NULL, NULL },
+	{ "hosts", RPC_T_ARRAY, 0, 0, MAX_HOSTS, NULL, host_item,
+	  "the hosts the group's other instances are on" },
+	{ NULL },
+};
+
 static const struct rpc_field select_args[] = {
 	{ "instance_uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL, NULL },
 	{ "flavor", RPC_T_OBJECT, 0, 0, 0, NULL, flavor_members, NULL },
+	{ "force_host", RPC_T_HOST, RPC_OPTIONAL, 0, 0, NULL, NULL,
+	  "the only host it may go to (`instances/NAME/host` written before "
+	  "the first start); the other filters still apply" },
+	{ "group", RPC_T_OBJECT, RPC_OPTIONAL, 0, 0, NULL, group_members,
+	  "its server group" },
+	{ "ignore_hosts", RPC_T_ARRAY, RPC_OPTIONAL, 0, MAX_HOSTS, NULL,
+	  host_item, "hosts already tried (a reschedule) or being left (an "
+	  "evacuation)" },
+	{ "disabled_hosts", RPC_T_ARRAY, RPC_OPTIONAL, 0, MAX_HOSTS, NULL,
+	  host_item, "hosts an operator disabled (`hosts/NAME/ctl`)" },
+	{ NULL },
+};
+
+static const struct rpc_field limits_members[] = {
+	{ "vcpus", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
+	{ "memory_mb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
+	{ "disk_gb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
 	{ NULL },
 };
 
 static const struct rpc_field select_result_members[] = {
 	{ "host", RPC_T_HOST, 0, 0, 0, NULL, NULL, "the compute host chosen" },
+	{ "limits", RPC_T_OBJECT, 0, 0, 0, NULL, limits_members,
+	  "the host's capacity times the allocation ratios: what it may hold "
+	  "in all, for `start_instance` to check its claim against" },
+	{ NULL },
+};
+
+static const struct rpc_field release_args[] = {
+	{ "instance_uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL, NULL },
+	{ "host", RPC_T_HOST, 0, 0, 0, NULL, NULL, "where it was placed" },
+	{ "flavor", RPC_T_OBJECT, 0, 0, 0, NULL, flavor_members,
+	  "what it held there" },
+	{ NULL },
+};
+
+static const struct rpc_field uuid_item[] = {
+	{ NULL, RPC_T_UUID, 0, 0, 0, NULL, NULL, NULL },
 	{ NULL },
 };
 
@@ -83,18 +134,32 @@ static const struct rpc_field capabilities_args[] = {
 	{ "hypervisor_type", RPC_T_STRING, RPC_OPTIONAL, 0, 31, NULL, NULL, NULL },
 	{ "version", RPC_T_STRING, RPC_OPTIONAL, 0, 31, NULL, NULL,
 	  "the service's novafs version" },
+	{ "instances", RPC_T_ARRAY, RPC_OPTIONAL, 0, RPC_MAX_DOMAINS, NULL,
+	  uuid_item, "a compute host's: the UUIDs of the domains its usage "
+	  "counts (the scheduler drops its claim for each)" },
 	{ NULL },
 };
 
 const struct rpc_method_decl scheduler_select_destinations = {
-	&scheduler_service, "select_destinations", RPC_CALL, "1.0", RPC_ROLE_API,
+	&scheduler_service, "select_destinations", RPC_CALL, "1.1", RPC_ROLE_API,
 	select_args, &select_result,
-	"Chooses a host for the instance and claims the flavor on it.  Fails "
-	"with `NoValidHost` saying why no host fits."
+	"Chooses a host for the instance and claims the flavor on it, until "
+	"the host reports the instance in its usage or the claim is released "
+	"(a new request for the same instance replaces its claim).  Fails "
+	"with `NoValidHost` saying why each host was rejected."
+};
+
+const struct rpc_method_decl scheduler_release_resources = {
+	&scheduler_service, "release_resources", RPC_CAST, "1.1", RPC_ROLE_API,
+	release_args, NULL,
+	"The instance no longer holds anything on host (deleted, or its first "
+	"start failed): its claim goes, or, when the host's last report "
+	"counted it, its sizes are taken off that report until a report no "
+	"longer lists it.  Idempotent."
 };
 
 const struct rpc_method_decl scheduler_update_service_capabilities = {
-	&scheduler_service, "update_service_capabilities", RPC_FANOUT, "1.0",
+	&scheduler_service, "update_service_capabilities", RPC_FANOUT, "1.1",
 	RPC_ROLE_COMPUTE | RPC_ROLE_SCHEDULER | RPC_ROLE_NETWORK,
 	capabilities_args, NULL,
 	"Every service's heartbeat, at start, every report interval, and with "
@@ -108,12 +173,13 @@ const struct rpc_method_decl scheduler_update_service_capabilities = {
 
 static const struct rpc_method_decl *const scheduler_methods[] = {
 	&scheduler_select_destinations,
+	&scheduler_release_resources,
 	&scheduler_update_service_capabilities,
 	NULL,
 };
 
 const struct rpc_service_decl scheduler_service = {
-	"scheduler", "1.0", NULL, RPC_ROLE_SCHEDULER, scheduler_methods,
+	"scheduler", "1.1", NULL, RPC_ROLE_SCHEDULER, scheduler_methods,
 	"novafs-scheduler consumes `scheduler`, `scheduler.HOST` and its fanout; "
 	"novafs listens to the fanout alone, to see the compute hosts."
 };
