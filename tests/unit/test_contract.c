@@ -327,7 +327,7 @@ static void test_doc(void)
 			  "%s is up to date (make build/tests/rpcdoc and paste its output)",
 			  DOC);
 	}
-	CHECK(gen && strstr(gen, "### `select_destinations` (call, since 1.0; sent by `novafs`)"));
+	CHECK(gen && strstr(gen, "### `select_destinations` (call, since 1.1; sent by `novafs`)"));
 	free(gen);
 	strbuf_release(&file);
 }
