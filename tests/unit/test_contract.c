@@ -185,7 +185,7 @@ static void test_declarations(void)
 		}
 	}
 	CHECK_INT(services, 3);
-	CHECK_INT(methods, 17);
+	CHECK_INT(methods, 18);
 	CHECK(rpc_service_method(&compute_service, "migrate_instance") == NULL);
 }
 
