@@ -4,7 +4,8 @@
 #   make                  build the daemons into $(O) (default: build)
 #   make check            unit + integration tests, plain and with ASan/UBSan
 #   make run              start a private RabbitMQ, every service, mount $(MNT)
-#                         (LIBVIRT=qemu: the compute host on qemu:///system)
+#                         (HOSTS=4: four compute hosts, node1 to node4;
+#                         LIBVIRT=qemu: the compute host on qemu:///system)
 #   make bench            print the benchmark table (bench/run.sh)
 #   make install DESTDIR=... PREFIX=...
 #   make clean
@@ -22,6 +23,7 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MNT      ?= $(CURDIR)/mnt/nova
 LIBVIRT  ?= test
+HOSTS    ?= 1
 CC       ?= cc
 PKGS     := fuse3 libvirt librabbitmq sqlite3 jansson
 
@@ -136,7 +138,7 @@ check:
 # Installs what is missing before building: a fresh machine has no -dev
 # packages yet.
 run:
-	LIBVIRT=$(LIBVIRT) tests/lib/run-stack.sh $(O) $(MNT)
+	LIBVIRT=$(LIBVIRT) HOSTS=$(HOSTS) tests/lib/run-stack.sh $(O) $(MNT)
 
 # Figures, not pass/fail: see bench/.
 bench: $(BINS) $(TOOLS) $(BENCH)

@@ -7,6 +7,7 @@
 #include "action_record.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,7 +21,10 @@
 #include "store.h"
 
 enum { R_ACTION, R_REQUEST, R_USER, R_START, R_FINISH, R_RESULT, R_MESSAGE,
-       R_NFIELDS };
+       R_EVENTS, R_NFIELDS };
+
+/* A record keeps its last events within this many bytes. */
+#define EVENTS_MAX 4096
 
 enum { RESULT_RUNNING, RESULT_SUCCESS, RESULT_ERROR };
 static const char *const results[] = { "running", "success", "error", NULL };
@@ -33,6 +37,7 @@ static const struct field fields[] = {
 	[R_FINISH] = { "finish_time", FIELD_INT, 0, NULL, 0 },
 	[R_RESULT] = { "result", FIELD_ENUM, FIELD_EVENT, results, RESULT_RUNNING },
 	[R_MESSAGE] = { "message", FIELD_TEXT, 0, NULL, 0 },
+	[R_EVENTS] = { "events", FIELD_TEXT, 0, NULL, 0 },
 };
 
 static void add_text(struct strbuf *out, const char *s)
@@ -59,6 +64,11 @@ static void show_action(const struct obj *o, struct strbuf *out)
 static void show_request(const struct obj *o, struct strbuf *out)
 {
 	add_text(out, obj_text(o, R_REQUEST));
+}
+
+static void show_events(const struct obj *o, struct strbuf *out)
+{
+	strbuf_addstr(out, obj_text(o, R_EVENTS));
 }
 
 static void show_user(const struct obj *o, struct strbuf *out)
@@ -96,6 +106,7 @@ static const struct node nodes[] = {
 	{ "finish_time", NODE_ATTR, 0444, NULL, DEP(R_FINISH), show_finish },
 	{ "result", NODE_ATTR, 0444, NULL, DEP(R_RESULT), show_result },
 	{ "message", NODE_ATTR, 0444, NULL, DEP(R_MESSAGE), show_message },
+	{ "events", NODE_ATTR, 0444, NULL, DEP(R_EVENTS), show_events },
 };
 
 static void record_send(const struct obj *rec, const char *event,
@@ -191,6 +202,30 @@ int action_record_finish(struct txn *t, struct obj *rec, bool ok,
 		rc = txn_set_int(t, rec, R_FINISH, clock_real_ns());
 	if (rc == 0)
 		rc = txn_set_text(t, rec, R_MESSAGE, message);
+	return rc;
+}
+
+int action_record_event(struct txn *t, struct obj *rec, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *old = obj_text(rec, R_EVENTS), *cut;
+	char when[CLOCK_ISO_LEN];
+	va_list ap;
+	int rc;
+
+	clock_format_iso(clock_real_ns(), when);
+	strbuf_addstr(&sb, old);
+	strbuf_addf(&sb, "%s ", when);
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	strbuf_addch(&sb, '\n');
+	/* The oldest lines go first. */
+	cut = sb.buf;
+	while (sb.len - (size_t)(cut - sb.buf) > EVENTS_MAX && strchr(cut, '\n'))
+		cut = strchr(cut, '\n') + 1;
+	rc = txn_set_text(t, rec, R_EVENTS, cut);
+	strbuf_release(&sb);
 	return rc;
 }
 

@@ -23,6 +23,10 @@ int action_record_start(struct txn *t, struct obj *inst, const char *action,
 /* Records how it ended; message is the fault, or "" on success. */
 int action_record_finish(struct txn *t, struct obj *rec, bool ok,
 			 const char *message);
+/* Appends "TIME what\n" to rec's events (its `events` file: the steps
+ * of an action, a host chosen or refused); one per op. */
+int action_record_event(struct txn *t, struct obj *rec, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* inst's record of request_id that has not ended, or NULL. */
 struct obj *action_record_running(struct obj *inst, const char *request_id);
 /* When rec started (CLOCK_REALTIME nanoseconds). */

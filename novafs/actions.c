@@ -36,9 +36,12 @@
 #include "action_record.h"
 #include "conductor.h"
 #include "flavor.h"
+#include "group.h"
+#include "host.h"
 #include "instance.h"
 #include "node.h"
 #include "obj.h"
+#include "service.h"
 #include "store.h"
 #include "sync.h"
 
@@ -49,6 +52,10 @@
 #define HARD_REBOOTABLE (VM(VM_ACTIVE) | VM(VM_STOPPED) | VM(VM_PAUSED) | \
 			 VM(VM_SUSPENDED) | VM(VM_ERROR))
 #define STOPPABLE (VM(VM_ACTIVE) | VM(VM_PAUSED) | VM(VM_ERROR))
+#define EVACUABLE (VM(VM_ACTIVE) | VM(VM_STOPPED) | VM(VM_PAUSED) | \
+		   VM(VM_SUSPENDED) | VM(VM_ERROR))
+
+int action_max_attempts = 3;
 
 const struct action actions[] = {
 	{ "start", NULL, VM(VM_STOPPED) | VM(VM_ERROR), TASK_POWERING_ON,
@@ -75,6 +82,8 @@ const struct action actions[] = {
 	  VM_ACTIVE, "rebuild" },
 	{ "resize", ACTION_ARG_FLAVOR, VM(VM_STOPPED), TASK_RESIZING,
 	  &compute_resize_instance, NULL, ACTION_NEEDS_HOST, VM_STOPPED, "resize" },
+	{ "evacuate", NULL, EVACUABLE, TASK_REBUILDING, &compute_start_instance,
+	  NULL, ACTION_NEEDS_HOST | ACTION_ROOT, VM_ACTIVE, "evacuate" },
 	{ "delete", NULL, ANY_VM, TASK_DELETING, &compute_terminate_instance,
 	  NULL, ACTION_ANY_TASK, VM_STOPPED, "delete" },
 	{ "reset-state", NULL, ANY_VM, TASK_NONE, NULL, NULL,
@@ -216,7 +225,15 @@ struct run {
 	const struct action *a;
 	enum task_state task;        /* the task claimed */
 	bool first;                  /* a first start: scheduled first */
+	bool evacuate;               /* an evacuation: scheduled too */
+	bool launched;               /* it had been placed on a host */
+	bool forced;                 /* its host was written, not chosen */
+	bool chosen;                 /* the scheduler chose host (and claimed
+				      * the flavor there) */
 	char host[64];
+	char from[64];               /* evacuate: the host it leaves */
+	json_t *limits;              /* the chosen host's, from the scheduler */
+	json_t *release;             /* delete: release_resources' args */
 	char new_flavor[OBJ_NAME_MAX + 1]; /* resize: its argument */
 	json_t *instance;            /* the instance as compute hosts see it */
 	json_t *flavor;              /* as the scheduler sees it */
@@ -236,9 +253,12 @@ struct run {
 
 static void finish(struct run *r, int err)
 {
-	wreq_done(r->w, err);
+	if (r->w)
+		wreq_done(r->w, err);
 	json_decref(r->instance);
 	json_decref(r->flavor);
+	json_decref(r->limits);
+	json_decref(r->release);
 	obj_put(r->o);
 	free(r);
 }
@@ -248,6 +268,42 @@ static bool transport_failure(int err)
 {
 	return err == -ENETDOWN || err == -EHOSTDOWN || err == -ETIMEDOUT ||
 	       err == -ENOMEM || err == -EIO;
+}
+
+static void released(void *ctx, int err, json_t *result,
+		     const struct rpc_error *e)
+{
+	if (err < 0)
+		log_warn("cannot release a claim: %s", e->message);
+}
+
+/* The flavor as the scheduler sees it, or NULL when out of memory. */
+static json_t *flavor_json(const struct obj *fl)
+{
+	return json_pack("{s:s, s:I, s:I, s:I}", "name", fl->name,
+			 "vcpus", (json_int_t)obj_int(fl, FLAVOR_VCPUS),
+			 "memory_mb", (json_int_t)obj_int(fl, FLAVOR_MEMORY_MB),
+			 "disk_gb", (json_int_t)obj_int(fl, FLAVOR_DISK_GB));
+}
+
+/* release_resources' arguments for inst on host (committed state), or
+ * NULL (no flavor, no memory). */
+static json_t *release_args(const struct obj *inst, const char *host)
+{
+	struct obj *fl = flavor_find(obj_text(inst, I_FLAVOR));
+
+	return fl ? json_pack("{s:s, s:s, s:o}", "instance_uuid", inst->uuid,
+			      "host", host, "flavor", flavor_json(fl)) : NULL;
+}
+
+void action_release_claim(const struct obj *inst, const char *host,
+			  const char *request_id)
+{
+	json_t *args = release_args(inst, host);
+
+	if (args)
+		conductor_cast(&scheduler_release_resources, NULL, request_id,
+			       args, released, NULL);
 }
 
 /* Ends the claimed task with r->e: in error when the remote side refused,
@@ -275,8 +331,12 @@ static int fail_run(struct txn *t, void *ctx)
 	if (!r->keep_state && !transport_failure(r->e.err) &&
 	    (rc = txn_set_int(t, r->o, I_VM_STATE, VM_ERROR)) < 0)
 		return rc;
-	if (r->first && (rc = txn_set_text(t, r->o, I_HOST, "")) < 0)
+	if (r->first && !r->forced && (rc = txn_set_text(t, r->o, I_HOST, "")) < 0)
 		return rc;
+	if (r->first && (rc = txn_set_int(t, r->o, I_LAUNCHED, 0)) < 0)
+		return rc;
+	if (r->first && r->chosen)
+		action_release_claim(r->o, r->host, r->request);
 	return r->e.err;
 }
 
@@ -412,8 +472,9 @@ static void host_asked(struct run *r)
  * as, and the row's options. */
 static json_t *host_args(struct run *r)
 {
-	json_t *args = json_pack("{s:O, s:s}", "instance", r->instance,
-				 "expected_task_state", task_state_name(r->task));
+	json_t *args = json_pack("{s:O, s:s, s:O*}", "instance", r->instance,
+				 "expected_task_state", task_state_name(r->task),
+				 "limits", r->limits);
 	json_t *options = r->a->options ? json_loads(r->a->options, 0, NULL) : NULL;
 
 	if (args && r->a->options &&
@@ -449,17 +510,26 @@ static int spawn_run(struct txn *t, void *ctx)
 
 	if (r->o->dead)
 		return -ENOENT;
-	if (obj_int(r->o, I_TASK_STATE) != TASK_SCHEDULING)
+	if (obj_int(r->o, I_TASK_STATE) != r->task) {
+		/* Nothing will start there. */
+		action_release_claim(r->o, r->host, r->request);
 		return rpc_error_set(&r->e, -EBUSY, "InstanceInvalidState",
 				     "%s changed while it was being scheduled",
 				     r->o->name);
+	}
 	txn_set_request(t, r->request);
 	if ((rc = txn_touch(t, r->o)) < 0 ||
 	    (rc = txn_set_text(t, r->o, I_HOST, r->host)) < 0 ||
-	    (rc = txn_set_int(t, r->o, I_TASK_STATE, TASK_SPAWNING)) < 0 ||
-	    (rc = txn_set_int(t, r->o, I_LAUNCHED, 1)) < 0)
+	    (rc = txn_set_int(t, r->o, I_LAUNCHED, 1)) < 0 ||
+	    (r->evacuate &&
+	     (rc = txn_set_text(t, r->o, I_EVACUATED_FROM, r->from)) < 0) ||
+	    (!r->evacuate &&
+	     (rc = txn_set_int(t, r->o, I_TASK_STATE, TASK_SPAWNING)) < 0) ||
+	    (r->rec && (rc = action_record_event(t, r->rec, "scheduled on %s",
+						 r->host)) < 0))
 		return rc;
-	r->task = TASK_SPAWNING;
+	if (!r->evacuate)
+		r->task = TASK_SPAWNING;
 	log_info("%s: scheduled on %s", r->o->name, r->host);
 	ask_host(r);
 	return 0;
@@ -470,30 +540,90 @@ static void scheduled(void *ctx, int err, json_t *result,
 {
 	struct run *r = ctx;
 
-	if (err == 0)
+	if (err == 0) {
 		snprintf(r->host, sizeof(r->host), "%s",
 			 json_string_value(json_object_get(result, "host")));
+		r->limits = json_incref(json_object_get(result, "limits"));
+		r->chosen = true;
+	}
 	bus_done(r, err, e);
 }
 
-/* The claim is recorded and the scheduler has answered. */
+/* The claim is recorded and the scheduler has answered.  An evacuation
+ * that finds no host leaves the instance as it was. */
 static void host_chosen(struct run *r)
 {
+	r->keep_state = r->evacuate;
 	if (r->bus_err < 0)
 		fail(r, r->bus_err, &r->e);
 	else
 		store_do(spawn_run, step_committed, r);
 }
 
-/* Asks the scheduler where a first start goes. */
+/* Adds each host of the blank-separated list to the array hosts. */
+static int add_hosts(json_t *hosts, const char *list)
+{
+	char name[OBJ_NAME_MAX + 1];
+	size_t n;
+
+	while (*list) {
+		n = strcspn(list, " ");
+		if (n && n <= OBJ_NAME_MAX) {
+			snprintf(name, sizeof(name), "%.*s", (int)n, list);
+			if (json_array_append_new(hosts, json_string(name)) < 0)
+				return -ENOMEM;
+		}
+		list += n + (list[n] == ' ');
+	}
+	return 0;
+}
+
+/* What the scheduler is told of r's instance (committed state: on the
+ * committer), or NULL with r->e. */
+static json_t *scheduler_args(struct run *r)
+{
+	const char *group_name = obj_text(r->o, I_GROUP);
+	json_t *args, *ignore = json_array(), *group = NULL;
+	struct obj *g = NULL;
+
+	if (group_name[0] && !(g = group_find(group_name)))
+		rpc_error_set(&r->e, -EINVAL, "InstanceGroupNotFound",
+			      "group %s does not exist", group_name);
+	else if (g && !obj_len(g, G_POLICY))
+		rpc_error_set(&r->e, -EINVAL, "InvalidInput",
+			      "group %s has no policy: write affinity or "
+			      "anti-affinity to groups/%s/policy", g->name, g->name);
+	if (r->e.err) {
+		json_decref(ignore);
+		return NULL;
+	}
+	args = json_pack("{s:s, s:O, s:o*, s:o}", "instance_uuid", r->o->uuid,
+			 "flavor", r->flavor,
+			 "group", g ? (group = group_describe(g, r->o)) : NULL,
+			 "disabled_hosts", host_disabled());
+	if (args && r->forced)
+		json_object_set_new(args, "force_host", json_string(r->host));
+	if (ignore && r->evacuate)
+		json_array_append_new(ignore, json_string(r->from));
+	if (!args || (g && !group) || !ignore ||
+	    add_hosts(ignore, obj_text(r->o, I_TRIED)) < 0 ||
+	    json_object_set_new(args, "ignore_hosts", ignore) < 0) {
+		json_decref(args);
+		rpc_error_set(&r->e, -ENOMEM, NULL, "out of memory");
+		return NULL;
+	}
+	return args;
+}
+
+/* Asks the scheduler where a first start (or an evacuation) goes; from
+ * an op, which it is a step of. */
 static void ask_scheduler(struct run *r)
 {
-	json_t *args = json_pack("{s:s, s:O}", "instance_uuid", r->o->uuid,
-				 "flavor", r->flavor);
+	json_t *args = scheduler_args(r);
 
 	step_send(r, host_chosen);
 	if (!args)
-		scheduled(r, -ENOMEM, NULL, NULL);
+		scheduled(r, r->e.err, NULL, &r->e);
 	else
 		conductor_call(&scheduler_select_destinations, NULL, r->request,
 			       args, scheduled, r);
@@ -528,8 +658,12 @@ static void delete_then(void *ctx, int err)
 {
 	struct run *r = ctx;
 
-	if (err == 0 && r->host[0])
+	if (err == 0 && r->launched)
 		sync_deleted(r->o->uuid, r->host);
+	/* Its resources are free at once, not at the host's next report. */
+	if (err == 0 && r->release)
+		conductor_cast(&scheduler_release_resources, NULL, r->request,
+			       json_incref(r->release), released, NULL);
 	finish(r, err);
 }
 
@@ -554,7 +688,7 @@ static void ask_terminate(struct run *r)
 	json_t *args;
 
 	step_send(r, terminated);
-	if (!r->host[0]) {
+	if (!r->launched) {
 		cast_done(r, 0, NULL, NULL);
 		return;
 	}
@@ -587,10 +721,7 @@ static int describe(struct run *r, struct rpc_error *e)
 	if (!fl)
 		return rpc_error_set(e, -EINVAL, "FlavorNotFound",
 				     "flavor %s does not exist", name);
-	r->flavor = json_pack("{s:s, s:I, s:I, s:I}", "name", fl->name,
-			      "vcpus", (json_int_t)obj_int(fl, FLAVOR_VCPUS),
-			      "memory_mb", (json_int_t)obj_int(fl, FLAVOR_MEMORY_MB),
-			      "disk_gb", (json_int_t)obj_int(fl, FLAVOR_DISK_GB));
+	r->flavor = flavor_json(fl);
 	r->instance = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}",
 				"uuid", r->o->uuid, "name", r->o->name,
 				"flavor", fl->name,
@@ -639,7 +770,11 @@ static int claim_run(struct txn *t, void *ctx)
 		return rc;
 	txn_set_request(t, r->request);
 	snprintf(r->host, sizeof(r->host), "%s", obj_text(r->o, I_HOST));
-	r->first = r->a->method == &compute_start_instance && !r->host[0];
+	r->launched = obj_int(r->o, I_LAUNCHED);
+	r->forced = obj_int(r->o, I_HOST_FORCED) && !r->launched;
+	r->evacuate = r->a->task == TASK_REBUILDING &&
+		      r->a->method == &compute_start_instance;
+	r->first = r->a->method == &compute_start_instance && !r->launched;
 	r->task = r->first ? TASK_SCHEDULING : r->a->task;
 	rc = action_check(r->a, r->o->name,
 			  (enum vm_state)obj_int(r->o, I_VM_STATE),
@@ -647,7 +782,7 @@ static int claim_run(struct txn *t, void *ctx)
 	if (rc == 0 && (r->a->flags & ACTION_ROOT) && r->uid != 0)
 		rc = rpc_error_set(&e, -EPERM, "Forbidden",
 				   "%s is for root alone", r->a->name);
-	if (rc == 0 && (r->a->flags & ACTION_NEEDS_HOST) && !r->host[0])
+	if (rc == 0 && (r->a->flags & ACTION_NEEDS_HOST) && !r->launched)
 		rc = rpc_error_set(&e, -EBUSY, "InstanceInvalidState",
 				   "cannot %s %s: it has never been started",
 				   r->a->name, r->o->name);
@@ -655,18 +790,32 @@ static int claim_run(struct txn *t, void *ctx)
 		return local_run(t, r);
 	if (rc == 0 && r->a->method != &compute_terminate_instance)
 		rc = describe(r, &e);
+	/* What a delete gives back, said once it is done. */
+	if (rc == 0 && r->a->method == &compute_terminate_instance && r->launched &&
+	    !(r->release = release_args(r->o, r->host)))
+		rc = rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
 	/* Fail fast: a service known to be down is not asked.  A delete
-	 * goes on regardless (see action_delete). */
-	if (rc == 0 && r->first)
+	 * goes on regardless (see action_delete); an evacuation is for a
+	 * host that is down. */
+	if (rc == 0 && (r->first || r->evacuate))
 		rc = conductor_check_service("novafs-scheduler", NULL, &e);
-	else if (rc == 0 && r->host[0] && r->a->method != &compute_terminate_instance)
+	if (rc == 0 && r->evacuate &&
+	    service_check("novafs-compute", r->host, NULL) == 0)
+		rc = rpc_error_set(&e, -EBUSY, "ComputeHostNotDown",
+				   "cannot evacuate %s: its host %s is up",
+				   r->o->name, r->host);
+	else if (rc == 0 && r->launched && !r->evacuate &&
+		 r->a->method != &compute_terminate_instance)
 		rc = conductor_check_service("novafs-compute", r->host, &e);
 	if (rc < 0) {
 		instance_stage_fault(t, r->o, &e);
 		return rc;
 	}
+	if (r->evacuate)
+		snprintf(r->from, sizeof(r->from), "%s", r->host);
 	if ((rc = txn_set_int(t, r->o, I_TASK_STATE, r->task)) < 0 ||
-	    (rc = txn_set_text(t, r->o, I_FAULT, "")) < 0)
+	    (rc = txn_set_text(t, r->o, I_FAULT, "")) < 0 ||
+	    (r->first && (rc = txn_set_text(t, r->o, I_TRIED, "")) < 0))
 		return rc;
 	if (r->a->method != &compute_terminate_instance &&
 	    (rc = action_record_start(t, r->o, r->a->name, r->request, r->uid,
@@ -675,7 +824,7 @@ static int claim_run(struct txn *t, void *ctx)
 	log_info("%s: %s requested (%s)", r->o->name, r->a->name, r->request);
 	if (r->a->method == &compute_terminate_instance)
 		ask_terminate(r);
-	else if (r->first)
+	else if (r->first || r->evacuate)
 		ask_scheduler(r);
 	else
 		ask_host(r);
@@ -784,4 +933,47 @@ void action_delete(struct obj *inst, struct wreq *w)
 
 	if (r)
 		store_do(claim_run, step_committed, r);
+}
+
+void action_evacuate(struct obj *inst, struct wreq *w)
+{
+	struct run *r = run_new(inst, action_named("evacuate"), w);
+
+	if (r)
+		store_do(claim_run, step_committed, r);
+}
+
+/* A reschedule's first step: the instance as it is now, then the
+ * scheduler. */
+static int reschedule_run(struct txn *t, void *ctx)
+{
+	struct run *r = ctx;
+	int rc;
+
+	if (r->o->dead)
+		return -ENOENT;
+	if (obj_int(r->o, I_TASK_STATE) != TASK_SCHEDULING)
+		return 0; /* ended meanwhile (deleted, reset) */
+	r->rec = action_record_running(r->o, r->request);
+	if (describe(r, &r->e) < 0)
+		return fail_run(t, r);
+	ask_scheduler(r);
+	return 0;
+}
+
+void action_reschedule(struct obj *inst, const char *request_id)
+{
+	struct run *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		log_error("%s: cannot reschedule: out of memory", inst->name);
+		return;
+	}
+	r->o = inst;
+	obj_get(inst);
+	r->a = actions; /* start */
+	r->first = true;
+	r->task = TASK_SCHEDULING;
+	snprintf(r->request, sizeof(r->request), "%s", request_id);
+	store_do(reschedule_run, step_committed, r);
 }

@@ -11,6 +11,14 @@
  * request (casts) or the answer came (calls).  Remote refusals (no valid
  * host, a libvirt error) put the instance in error; an unreachable bus,
  * service or a timeout leaves it as it was, with the reason in fault.
+ *
+ * A first start asks the scheduler for a host first, telling it the
+ * instance's forced host, its server group and where the group's other
+ * instances are, the hosts already tried and the disabled ones; the
+ * host's limits from the answer go with start_instance, so that the host
+ * checks its own claim.  What the scheduler claimed is released when the
+ * instance is deleted or its first start fails.  evacuate (root) rebuilds
+ * an instance of a host that is down on another host.
  */
 #ifndef NOVAFS_ACTIONS_H
 #define NOVAFS_ACTIONS_H
@@ -77,5 +85,25 @@ void action_command(struct obj *inst, const char *line, size_t len,
 		    struct wreq *w);
 /* rmdir: destroys the instance's domain on its host, then forgets it. */
 void action_delete(struct obj *inst, struct wreq *w);
+/* hosts/NAME/ctl's evacuate, for one instance of that host: as writing
+ * "evacuate" to its ctl by the writer of w. */
+void action_evacuate(struct obj *inst, struct wreq *w);
+
+/*
+ * A compute host refused a first start for want of room: the committer
+ * has put inst back to scheduling (instance.c); this asks the scheduler
+ * for another host, avoiding those in its tried list, as part of
+ * request_id's action.  On the committer.
+ */
+void action_reschedule(struct obj *inst, const char *request_id);
+
+/* A first start on host failed for good: what the scheduler claimed
+ * there is free again.  On the committer. */
+void action_release_claim(const struct obj *inst, const char *host,
+			  const char *request_id);
+
+/* How many hosts a first start may try (Nova's [scheduler]
+ * max_attempts); set before the mount. */
+extern int action_max_attempts;
 
 #endif

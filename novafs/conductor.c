@@ -15,16 +15,11 @@
 #include "common/loop.h"
 #include "rpc/methods.h"
 #include "instance.h"
+#include "service.h"
 #include "sync.h"
 
-/* A service as its heartbeats describe it. */
-struct service {
-	struct service *next;
-	char binary[32];
-	char host[64];
-	bool up;                  /* the last heartbeat said so */
-	int64_t last_ms;          /* when it came (CLOCK_MONOTONIC) */
-};
+/* How often services whose heartbeats stopped are looked for. */
+#define EXPIRE_INTERVAL_MS 1000
 
 static struct {
 	struct loop *loop;
@@ -32,10 +27,7 @@ static struct {
 	pthread_t thread;
 	bool running;
 	atomic_bool bus_up;
-	int64_t down_ms;
-	pthread_mutex_t lock;     /* services */
-	struct service *services;
-} cd = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} cd;
 
 /* --- requests from other threads --- */
 
@@ -169,91 +161,27 @@ void conductor_notify(const char *event_type, json_t *payload)
 
 /* --- services --- */
 
-static struct service *find_service(const char *binary, const char *host)
-{
-	struct service *s;
-
-	for (s = cd.services; s; s = s->next)
-		if (strcmp(s->binary, binary) == 0 && strcmp(s->host, host) == 0)
-			return s;
-	return NULL;
-}
-
-/* Why s counts as down, or 0. */
-static int service_down(const struct service *s, int64_t now,
-			struct rpc_error *why)
-{
-	const char *what = strcmp(s->binary, "novafs-compute") == 0 ?
-			   "compute host" : s->binary;
-
-	if (!s->up)
-		return rpc_error_set(why, -EHOSTDOWN, "ServiceUnavailable",
-				     "%s %s has stopped", what, s->host);
-	if (now - s->last_ms > cd.down_ms)
-		return rpc_error_set(why, -EHOSTDOWN, "ServiceUnavailable",
-				     "%s %s is down: no heartbeat for %lld s", what,
-				     s->host, (long long)(now - s->last_ms) / 1000);
-	return 0;
-}
-
 int conductor_check_service(const char *binary, const char *host,
 			    struct rpc_error *why)
 {
-	int64_t now = clock_mono_ms();
-	struct service *s;
-	bool any = false, up = false;
-	int rc = 0;
-
 	if (!atomic_load(&cd.bus_up))
 		return rpc_error_set(why, -ENETDOWN, "ConnectionError",
 				     "the message bus is not reachable");
-	pthread_mutex_lock(&cd.lock);
-	if (host) {
-		s = find_service(binary, host);
-		if (s)
-			rc = service_down(s, now, why);
-	} else {
-		for (s = cd.services; s; s = s->next) {
-			if (strcmp(s->binary, binary) != 0)
-				continue;
-			any = true;
-			up = up || service_down(s, now, NULL) == 0;
-		}
-		if (any && !up)
-			rc = rpc_error_set(why, -EHOSTDOWN, "ServiceUnavailable",
-					   "%s is down: no instance of it reports",
-					   binary);
-	}
-	pthread_mutex_unlock(&cd.lock);
-	return rc;
+	return service_check(binary, host, why);
 }
 
+/* The bus has checked that the sender speaks for binary on host
+ * (scheduler_update_service_capabilities' sender rule). */
 static void heard_heartbeat(void *ctx, struct rpc_request *req)
 {
-	json_t *args = rpc_request_args(req);
-	const char *binary = json_string_value(json_object_get(args, "binary"));
-	const char *host = json_string_value(json_object_get(args, "host"));
-	bool up = json_is_true(json_object_get(args, "up"));
-	struct service *s;
-
-	/* The bus has checked that the sender speaks for binary on host
-	 * (scheduler_update_service_capabilities' sender rule). */
-	pthread_mutex_lock(&cd.lock);
-	s = find_service(binary, host);
-	if (!s && (s = calloc(1, sizeof(*s)))) {
-		snprintf(s->binary, sizeof(s->binary), "%s", binary);
-		snprintf(s->host, sizeof(s->host), "%s", host);
-		s->next = cd.services;
-		cd.services = s;
-	}
-	if (s) {
-		if (s->up != up || !s->last_ms)
-			log_info("%s on %s is %s", binary, host, up ? "up" : "down");
-		s->up = up;
-		s->last_ms = clock_mono_ms();
-	}
-	pthread_mutex_unlock(&cd.lock);
+	service_heartbeat(rpc_request_args(req));
 	rpc_request_done(req, NULL, NULL);
+}
+
+static long long expire_services(struct loop *l, void *ctx)
+{
+	service_expire();
+	return EXPIRE_INTERVAL_MS;
 }
 
 /* --- reports --- */
@@ -320,7 +248,7 @@ int conductor_start(struct loop *loop, const struct conductor_config *cfg,
 	json_t *none = NULL;
 	int rc;
 
-	cd.down_ms = cfg->service_down_time_s * 1000;
+	service_set_down_time(cfg->service_down_time_s);
 	cd.loop = loop;
 	rc = rpc_bus_new(cd.loop, &cfg->bus, "novafs", &cd.bus, e);
 	if (rc < 0)
@@ -334,6 +262,9 @@ int conductor_start(struct loop *loop, const struct conductor_config *cfg,
 				   heartbeat_handlers, NULL, e);
 	if (rc == 0)
 		rc = sync_sweep_start(cd.loop, cfg->task_timeout_s);
+	if (rc == 0 && loop_timer(cd.loop, EXPIRE_INTERVAL_MS, expire_services,
+				  NULL) < 0)
+		rc = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
 	if (rc < 0)
 		goto fail;
 	/* Hear from every compute host now, not a report interval later. */
@@ -361,8 +292,6 @@ int conductor_run(void)
 
 void conductor_stop(void)
 {
-	struct service *s;
-
 	if (cd.running) {
 		loop_stop(cd.loop);
 		pthread_join(cd.thread, NULL);
@@ -372,8 +301,4 @@ void conductor_stop(void)
 	rpc_bus_free(cd.bus);
 	cd.bus = NULL;
 	cd.loop = NULL;
-	while ((s = cd.services)) {
-		cd.services = s->next;
-		free(s);
-	}
 }

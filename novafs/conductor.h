@@ -9,7 +9,7 @@
  * console_output from compute hosts, applied through the store and
  * acknowledged once durable), runs the stuck-task sweep (sync.h) and listens to the
  * services' heartbeats on the scheduler fanout, without taking any of the
- * scheduler's calls, to know which services are up.
+ * scheduler's calls, recording them in services/ and hosts/ (service.h).
  */
 #ifndef NOVAFS_CONDUCTOR_H
 #define NOVAFS_CONDUCTOR_H

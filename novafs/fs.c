@@ -35,6 +35,7 @@
 #include "notify.h"
 #include "obj.h"
 #include "scratch.h"
+#include "view.h"
 
 #define CACHE_S 3600.0
 
@@ -97,6 +98,10 @@ static int decode_any(fuse_ino_t ino, struct target *t, bool dead_ok)
 	t->n = NULL;
 	if (slot == NODE_SLOT_SELF)
 		return 0;
+	if (slot == NODE_SLOT_VIEW_LINK) {
+		t->n = &view_link_node;
+		return 0;
+	}
 	if (slot < NODE_SLOT_FIRST || slot - NODE_SLOT_FIRST >= t->o->kind->nnodes)
 		return -ENOENT;
 	t->n = &t->o->kind->nodes[slot - NODE_SLOT_FIRST];
@@ -113,9 +118,20 @@ static bool is_scratch(const struct target *t)
 	return !t->n && t->o->kind == &scratch_kind;
 }
 
+static bool is_dir_node(const struct node *n)
+{
+	return n->type == NODE_COLLECTION || n->type == NODE_VIEW;
+}
+
 static bool target_is_dir(const struct target *t)
 {
-	return t->n ? t->n->type == NODE_COLLECTION : is_dir_kind(t->o->kind);
+	return t->n ? is_dir_node(t->n) : is_dir_kind(t->o->kind);
+}
+
+/* The name t has in its directory. */
+static const char *target_name(const struct target *t)
+{
+	return t->n && t->slot != NODE_SLOT_VIEW_LINK ? t->n->name : t->o->name;
 }
 
 static struct timespec ns_ts(int64_t ns)
@@ -131,7 +147,7 @@ static unsigned subdirs(const struct kind *k)
 	unsigned i, n = 0;
 
 	for (i = 0; i < k->nnodes; i++)
-		n += k->nodes[i].type == NODE_COLLECTION;
+		n += is_dir_node(&k->nodes[i]);
 	return n;
 }
 
@@ -167,6 +183,10 @@ static double fill_attr(const struct target *t, fuse_ino_t ino, struct stat *st)
 		if (o == obj_root)
 			st->st_uid = st->st_gid = 0;
 		return CACHE_S;
+	case NODE_VIEW:
+		st->st_mode = S_IFDIR | (t->n->mode & 07777);
+		st->st_nlink = 2;
+		return CACHE_S;
 	case NODE_SYMLINK:
 		st->st_mode = S_IFLNK | 0777;
 		break;
@@ -199,6 +219,16 @@ static int lookup_in(const struct target *t, const char *name,
 
 	if (!target_is_dir(t))
 		return -ENOTDIR;
+	if (t->n && t->n->type == NODE_VIEW) {
+		o = view_find(t->o, t->n, name);
+		if (!o)
+			return -ENOENT;
+		child->o = o;
+		child->n = &view_link_node;
+		child->slot = NODE_SLOT_VIEW_LINK;
+		*ino = node_ino(o->serial, NODE_SLOT_VIEW_LINK);
+		return 0;
+	}
 	if (t->n) {
 		/* A collection: its members. */
 		o = coll_find(t->o->colls[t->n - t->o->kind->nodes], name);
@@ -392,8 +422,9 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	rc = decode(parent, &t);
 	if (rc == 0 && !target_is_dir(&t))
 		rc = -ENOTDIR;
-	else if (rc == 0 && !t.n)
-		/* In an object directory only its own entries exist. */
+	else if (rc == 0 && (!t.n || t.n->type == NODE_VIEW))
+		/* In an object directory only its own entries exist; a
+		 * view shows what other objects say. */
 		rc = -EPERM;
 	else if (rc == 0 && !t.n->kind->create)
 		rc = -EACCES; /* what its mode (0555) says, for root too */
@@ -618,7 +649,7 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		exists = lookup_in(&t, newname, &dst, &ino) == 0;
 		if (exists && (flags & RENAME_NOREPLACE))
 			rc = -EEXIST;
-		else if (exists && dst.n && dst.n->type == NODE_COLLECTION)
+		else if (exists && dst.n && is_dir_node(dst.n))
 			rc = -EISDIR;
 		else if (exists && dst.n && (dst.n->type != NODE_ATTR ||
 					     !dst.n->store))
@@ -899,6 +930,29 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 /* --- directories --- */
 
+/* A view's entries: its members' links.  Walks the members' collection,
+ * twice (count, then fill). */
+static int snapshot_view(const struct target *t, struct handle *h)
+{
+	const struct coll *c = obj_top_coll(t->n->kind);
+	const struct obj *m;
+	size_t n = 0;
+
+	for (m = c->head; m; m = m->next)
+		n += view_has(t->o, t->n, m);
+	h->ents = calloc(n ? n : 1, sizeof(*h->ents));
+	if (!h->ents)
+		return -ENOMEM;
+	for (m = c->head; m; m = m->next) {
+		if (!view_has(t->o, t->n, m))
+			continue;
+		h->ents[h->nents].ino = node_ino(m->serial, NODE_SLOT_VIEW_LINK);
+		h->ents[h->nents].type = S_IFLNK;
+		h->nents++;
+	}
+	return 0;
+}
+
 /* Snapshots t's entries into h (taken under the read lock). */
 static int snapshot_dir(const struct target *t, struct handle *h)
 {
@@ -906,6 +960,8 @@ static int snapshot_dir(const struct target *t, struct handle *h)
 	const struct obj *o;
 	size_t n = 0, i;
 
+	if (t->n && t->n->type == NODE_VIEW)
+		return snapshot_view(t, h);
 	if (t->n)
 		c = t->o->colls[t->n - t->o->kind->nodes];
 	else
@@ -919,7 +975,7 @@ static int snapshot_dir(const struct target *t, struct handle *h)
 			const struct node *nd = &t->o->kind->nodes[i];
 
 			h->ents[h->nents].ino = node_ino(t->o->serial, NODE_SLOT_FIRST + i);
-			h->ents[h->nents].type = nd->type == NODE_COLLECTION ? S_IFDIR :
+			h->ents[h->nents].type = is_dir_node(nd) ? S_IFDIR :
 						 nd->type == NODE_SYMLINK ? S_IFLNK : S_IFREG;
 			h->nents++;
 		}
@@ -987,7 +1043,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			/* Gone since opendir: skipped. */
 			if (decode(h->ents[i - 2].ino, &t) < 0)
 				continue;
-			name = t.n ? t.n->name : t.o->name;
+			name = target_name(&t);
 			if (plus) {
 				fill_entry(&t, h->ents[i - 2].ino, &e);
 			} else {

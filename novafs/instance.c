@@ -17,6 +17,8 @@
 #include "action_record.h"
 #include "actions.h"
 #include "flavor.h"
+#include "group.h"
+#include "host.h"
 #include "node.h"
 #include "obj.h"
 #include "objops.h"
@@ -40,6 +42,10 @@ static const struct field fields[] = {
 	[I_HOST] = { "host", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_FAULT] = { "fault", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_LAUNCHED] = { "launched", FIELD_INT, 0, NULL, 0 },
+	[I_GROUP] = { "server_group", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
+	[I_HOST_FORCED] = { "host_forced", FIELD_INT, 0, NULL, 0 },
+	[I_TRIED] = { "tried_hosts", FIELD_TEXT, 0, NULL, 0 },
+	[I_EVACUATED_FROM] = { "evacuated_from", FIELD_TEXT, 0, NULL, 0 },
 };
 
 /* Text values end with a newline; empty ones are empty. */
@@ -117,13 +123,22 @@ int instance_stage_fault(struct txn *t, struct obj *o, const struct rpc_error *e
 	return txn_set_text(t, o, I_FAULT, fault);
 }
 
-/* --- the flavor file --- */
+/* --- files written before the first start: flavor, host, group --- */
 
-struct set_flavor {
+/* Validates value (trimmed, vlen bytes; raw is what was written) for o
+ * and stages it, or returns -errno with e. */
+typedef int (*stage_fn)(struct txn *t, struct obj *o, const char *raw,
+			size_t len, const char *value, size_t vlen,
+			struct rpc_error *e);
+
+struct set_attr {
 	struct wreq *w;
 	struct obj *o;
 	char *raw;
 	size_t len;
+	const char *what;       /* "flavor" */
+	unsigned field;         /* the name in force */
+	stage_fn stage;
 };
 
 /* Surrounding ASCII whitespace (echo's newline, a CRLF) is not part of a
@@ -138,83 +153,169 @@ static void trim(const char **p, size_t *len)
 		(*len)--;
 }
 
-static int set_flavor_run(struct txn *t, void *ctx)
+/* A one-line object name of at most OBJ_NAME_MAX bytes into name; else
+ * -EINVAL with e (class cls, "what \"value\" does not exist (see
+ * where)"). */
+static int name_arg(const char *value, size_t vlen, char name[OBJ_NAME_MAX + 1],
+		    const char *cls, const char *what, const char *where,
+		    struct rpc_error *e)
 {
-	struct set_flavor *sf = ctx;
-	struct rpc_error e = { 0 };
-	const char *name = sf->raw;
-	size_t len = sf->len;
-	char want[OBJ_NAME_MAX + 1];
-	struct obj *fl = NULL;
-	int rc;
-
-	if (sf->o->dead)
-		return -ENOENT;
-	rc = txn_touch(t, sf->o);
-	if (rc < 0)
-		return rc;
-	trim(&name, &len);
-	if (len == 0) {
-		want[0] = '\0'; /* an empty value unsets the flavor */
-	} else if (len > OBJ_NAME_MAX || memchr(name, '\n', len)) {
-		rc = rpc_error_set(&e, -EINVAL, "FlavorNotFound",
-				   "flavor \"%.*s\" does not exist (see flavors/)",
-				   (int)(len > 64 ? 64 : len), name);
-	} else {
-		snprintf(want, sizeof(want), "%.*s", (int)len, name);
-		fl = flavor_find(want);
-		if (!fl)
-			rc = rpc_error_set(&e, -EINVAL, "FlavorNotFound",
-					   "flavor \"%s\" does not exist (see flavors/)",
-					   want);
+	if (vlen <= OBJ_NAME_MAX && !memchr(value, '\n', vlen)) {
+		snprintf(name, OBJ_NAME_MAX + 1, "%.*s", (int)vlen, value);
+		return 0;
 	}
-	if (rc == 0 && obj_int(sf->o, I_LAUNCHED))
-		/* Changing the flavor of a started instance is a resize,
-		 * an action of its own, not a file write. */
-		rc = rpc_error_set(&e, -EBUSY, "InstanceInvalidState",
-				   "cannot change the flavor of %s: it has been started",
-				   sf->o->name);
-	else if (rc == 0 && obj_int(sf->o, I_TASK_STATE) != TASK_NONE)
-		rc = rpc_error_set(&e, -EBUSY, "InstanceInvalidState",
-				   "cannot change the flavor of %s while it is %s",
-				   sf->o->name,
-				   task_state_name((enum task_state)obj_int(sf->o, I_TASK_STATE)));
-	if (rc < 0) {
-		instance_stage_fault(t, sf->o, &e);
-		return rc;
-	}
-	if ((rc = txn_set_bytes(t, sf->o, I_FLAVOR_RAW, sf->raw, sf->len)) < 0 ||
-	    (rc = txn_set_text(t, sf->o, I_FLAVOR, want)) < 0)
-		return rc;
-	return txn_set_text(t, sf->o, I_FAULT, "");
+	return rpc_error_set(e, -EINVAL, cls, "%s \"%.*s\" does not exist (see %s)",
+			     what, (int)(vlen > 64 ? 64 : vlen), value, where);
 }
 
-static void set_flavor_then(void *ctx, int err)
+static int stage_flavor(struct txn *t, struct obj *o, const char *raw,
+			size_t len, const char *value, size_t vlen,
+			struct rpc_error *e)
 {
-	struct set_flavor *sf = ctx;
+	char want[OBJ_NAME_MAX + 1] = "";
+	int rc;
 
-	wreq_done(sf->w, err);
-	obj_put(sf->o);
-	free(sf->raw);
-	free(sf);
+	/* An empty value unsets the flavor. */
+	if (vlen && (rc = name_arg(value, vlen, want, "FlavorNotFound",
+				   "flavor", "flavors/", e)) < 0)
+		return rc;
+	if (vlen && !flavor_find(want))
+		return rpc_error_set(e, -EINVAL, "FlavorNotFound",
+				     "flavor \"%s\" does not exist (see flavors/)",
+				     want);
+	if ((rc = txn_set_bytes(t, o, I_FLAVOR_RAW, raw, len)) < 0)
+		return rc;
+	return txn_set_text(t, o, I_FLAVOR, want);
+}
+
+/* A forced host: the scheduler may place the instance there only. */
+static int stage_host(struct txn *t, struct obj *o, const char *raw,
+		      size_t len, const char *value, size_t vlen,
+		      struct rpc_error *e)
+{
+	char want[OBJ_NAME_MAX + 1] = "";
+	int rc;
+
+	if (vlen && (rc = name_arg(value, vlen, want, "ComputeHostNotFound",
+				   "host", "hosts/", e)) < 0)
+		return rc;
+	if (vlen && !host_find(want))
+		return rpc_error_set(e, -EINVAL, "ComputeHostNotFound",
+				     "host \"%s\" does not exist (see hosts/)", want);
+	if ((rc = txn_set_text(t, o, I_HOST, want)) < 0)
+		return rc;
+	return txn_set_int(t, o, I_HOST_FORCED, vlen > 0);
+}
+
+static int stage_group(struct txn *t, struct obj *o, const char *raw,
+		       size_t len, const char *value, size_t vlen,
+		       struct rpc_error *e)
+{
+	char want[OBJ_NAME_MAX + 1] = "";
+	int rc;
+
+	if (vlen && (rc = name_arg(value, vlen, want, "InstanceGroupNotFound",
+				   "group", "groups/", e)) < 0)
+		return rc;
+	if (vlen && !group_find(want))
+		return rpc_error_set(e, -EINVAL, "InstanceGroupNotFound",
+				     "group \"%s\" does not exist (see groups/)", want);
+	return txn_set_text(t, o, I_GROUP, want);
+}
+
+static int set_attr_run(struct txn *t, void *ctx)
+{
+	struct set_attr *sa = ctx;
+	struct rpc_error e = { 0 };
+	const char *value = sa->raw;
+	size_t vlen = sa->len;
+	int rc;
+
+	if (sa->o->dead)
+		return -ENOENT;
+	rc = txn_touch(t, sa->o);
+	if (rc < 0)
+		return rc;
+	trim(&value, &vlen);
+	if (strlen(obj_text(sa->o, sa->field)) == vlen &&
+	    memcmp(obj_text(sa->o, sa->field), value, vlen) == 0 &&
+	    (obj_int(sa->o, I_LAUNCHED) || obj_int(sa->o, I_TASK_STATE) != TASK_NONE))
+		return 0; /* what it already is: a config tool's second run */
+	if (obj_int(sa->o, I_LAUNCHED))
+		/* Changing the flavor of a started instance is a resize,
+		 * an action of its own, not a file write; its host and
+		 * group are the scheduler's choice by then. */
+		rc = rpc_error_set(&e, -EBUSY, "InstanceInvalidState",
+				   "cannot change the %s of %s: it has been started",
+				   sa->what, sa->o->name);
+	else if (obj_int(sa->o, I_TASK_STATE) != TASK_NONE)
+		rc = rpc_error_set(&e, -EBUSY, "InstanceInvalidState",
+				   "cannot change the %s of %s while it is %s",
+				   sa->what, sa->o->name,
+				   task_state_name((enum task_state)obj_int(sa->o, I_TASK_STATE)));
+	else
+		rc = sa->stage(t, sa->o, sa->raw, sa->len, value, vlen, &e);
+	if (rc < 0) {
+		if (e.err)
+			instance_stage_fault(t, sa->o, &e);
+		return rc;
+	}
+	return txn_set_text(t, sa->o, I_FAULT, "");
+}
+
+static void set_attr_then(void *ctx, int err)
+{
+	struct set_attr *sa = ctx;
+
+	wreq_done(sa->w, err);
+	obj_put(sa->o);
+	free(sa->raw);
+	free(sa);
+}
+
+static void set_attr(struct obj *o, const char *buf, size_t len,
+		     struct wreq *w, const char *what, unsigned field,
+		     stage_fn stage)
+{
+	struct set_attr *sa = calloc(1, sizeof(*sa));
+
+	if (!sa || !(sa->raw = malloc(len ? len : 1))) {
+		free(sa);
+		wreq_done(w, -ENOMEM);
+		return;
+	}
+	memcpy(sa->raw, buf, len);
+	sa->len = len;
+	sa->w = w;
+	sa->o = o;
+	sa->what = what;
+	sa->field = field;
+	sa->stage = stage;
+	obj_get(o);
+	store_do(set_attr_run, set_attr_then, sa);
 }
 
 static void store_flavor(struct obj *o, const char *buf, size_t len,
 			 struct wreq *w)
 {
-	struct set_flavor *sf = calloc(1, sizeof(*sf));
+	set_attr(o, buf, len, w, "flavor", I_FLAVOR, stage_flavor);
+}
 
-	if (!sf || !(sf->raw = malloc(len ? len : 1))) {
-		free(sf);
-		wreq_done(w, -ENOMEM);
-		return;
-	}
-	memcpy(sf->raw, buf, len);
-	sf->len = len;
-	sf->w = w;
-	sf->o = o;
-	obj_get(o);
-	store_do(set_flavor_run, set_flavor_then, sf);
+static void store_host(struct obj *o, const char *buf, size_t len,
+		       struct wreq *w)
+{
+	set_attr(o, buf, len, w, "host", I_HOST, stage_host);
+}
+
+static void store_group(struct obj *o, const char *buf, size_t len,
+			struct wreq *w)
+{
+	set_attr(o, buf, len, w, "group", I_GROUP, stage_group);
+}
+
+static void show_group(const struct obj *o, struct strbuf *out)
+{
+	add_line(out, obj_text(o, I_GROUP));
 }
 
 static void store_ctl(struct obj *o, const char *buf, size_t len,
@@ -323,7 +424,8 @@ static const struct node nodes[] = {
 	{ "state", NODE_ATTR, 0444, NULL, DEP(I_VM_STATE), show_state },
 	{ "task", NODE_ATTR, 0444, NULL, DEP(I_TASK_STATE), show_task },
 	{ "power_state", NODE_ATTR, 0444, NULL, DEP(I_POWER_STATE), show_power },
-	{ "host", NODE_ATTR, 0444, NULL, DEP(I_HOST), show_host },
+	{ "host", NODE_ATTR, 0644, NULL, DEP(I_HOST), show_host, store_host },
+	{ "group", NODE_ATTR, 0644, NULL, DEP(I_GROUP), show_group, store_group },
 	{ "flavor", NODE_ATTR, 0644, NULL, DEP(I_FLAVOR_RAW), show_flavor,
 	  store_flavor },
 	{ "id", NODE_ATTR, 0444, NULL, 0, show_id },
@@ -390,6 +492,8 @@ int instance_recover(void)
 struct report {
 	json_t *args;
 	char request[48];
+	struct obj *resched;       /* to reschedule once committed (a ref) */
+	char refused_by[64];       /* a host whose claim failed for good */
 	void (*done)(void *ctx);
 	void *ctx;
 };
@@ -409,6 +513,61 @@ static enum task_state task_arg(json_t *args, const char *key)
 
 	task_state_parse(json_string_value(json_object_get(args, key)), &t);
 	return t;
+}
+
+/* How many hosts a blank-separated list names. */
+static int count_words(const char *list)
+{
+	int n = 0;
+
+	for (; *list; list++)
+		n += *list != ' ' && (list[1] == ' ' || !list[1]);
+	return n;
+}
+
+/*
+ * host refused a first start: its claim did not fit (the scheduler's
+ * view was behind).  The instance goes back to scheduling, avoiding the
+ * hosts that refused it, unless it has tried max_attempts hosts or its
+ * host was forced: then it is in error, and the host's claim is given
+ * back.  Each refusal is an event of the start's action record.
+ */
+static int refused_claim(struct txn *t, struct report *r, struct obj *o,
+			 const char *host, const char *fault)
+{
+	int tries = count_words(obj_text(o, I_TRIED)) + 1;
+	struct obj *rec = action_record_running(o, r->request[0] ? r->request : NULL);
+	bool again = tries < action_max_attempts && !obj_int(o, I_HOST_FORCED);
+	char tried[1024], why[FAULT_MAX + 64];
+	int rc;
+
+	snprintf(tried, sizeof(tried), "%s%s%s", obj_text(o, I_TRIED),
+		 obj_len(o, I_TRIED) ? " " : "", host);
+	snprintf(why, sizeof(why), "%s (host %d of at most %d)", fault, tries,
+		 action_max_attempts);
+	if (rec && (rc = action_record_event(t, rec, "%s refused it: %s%s", host,
+					     fault, again ? "; rescheduling" : "")) < 0)
+		return rc;
+	if ((rc = txn_set_text(t, o, I_TRIED, tried)) < 0 ||
+	    (rc = txn_set_text(t, o, I_FAULT, why)) < 0)
+		return rc;
+	if (!again) {
+		if ((rc = txn_set_int(t, o, I_VM_STATE, VM_ERROR)) < 0 ||
+		    (rc = txn_set_int(t, o, I_TASK_STATE, TASK_NONE)) < 0 ||
+		    (rec && (rc = action_record_finish(t, rec, false, why)) < 0))
+			return rc;
+		snprintf(r->refused_by, sizeof(r->refused_by), "%s", host);
+		log_warn("conductor: %s: %s", o->name, why);
+		return 0;
+	}
+	if ((rc = txn_set_text(t, o, I_HOST, "")) < 0 ||
+	    (rc = txn_set_int(t, o, I_LAUNCHED, 0)) < 0 ||
+	    (rc = txn_set_int(t, o, I_TASK_STATE, TASK_SCHEDULING)) < 0)
+		return rc;
+	log_info("conductor: %s: %s; rescheduling", o->name, why);
+	obj_get(o);
+	r->resched = o;
+	return 0;
 }
 
 static int report_run(struct txn *t, void *ctx)
@@ -452,6 +611,9 @@ static int report_run(struct txn *t, void *ctx)
 		snprintf(buf, sizeof(buf), "%s: %s", text_arg(fault, "class"),
 			 text_arg(fault, "message"));
 	txn_set_request(t, r->request);
+	if (expected == TASK_SPAWNING && vm == VM_ERROR && json_is_object(fault) &&
+	    strcmp(text_arg(fault, "class"), "ComputeResourcesUnavailable") == 0)
+		return refused_claim(t, r, o, host, buf);
 	if ((rc = txn_set_int(t, o, I_VM_STATE, vm)) < 0 ||
 	    (rc = txn_set_int(t, o, I_POWER_STATE, power)) < 0 ||
 	    (rc = txn_set_int(t, o, I_TASK_STATE, task_arg(r->args, "task_state"))) < 0 ||
@@ -473,9 +635,15 @@ static int report_run(struct txn *t, void *ctx)
 static void report_then(void *ctx, int err)
 {
 	struct report *r = ctx;
+	struct obj *o;
 
 	if (err < 0)
 		log_error("conductor: cannot record a report: %s", strerror(-err));
+	else if (r->resched)
+		action_reschedule(r->resched, r->request);
+	else if (r->refused_by[0] && (o = obj_by_uuid(text_arg(r->args, "uuid"))))
+		action_release_claim(o, r->refused_by, r->request);
+	obj_put(r->resched);
 	r->done(r->ctx);
 	json_decref(r->args);
 	free(r);

@@ -1,9 +1,13 @@
 /*
  * instance.h - the instance kind: instances/NAME/ and its files.
  *
- * Desired state (flavor) is kept exactly as written; observed state
- * (vm_state, task_state, power_state, host, fault) comes from the actions
- * novafs runs and the reports compute hosts send.
+ * Desired state (flavor; before the first start, a forced host and a
+ * server group) is kept exactly as written; observed state (vm_state,
+ * task_state, power_state, host, fault) comes from the actions novafs
+ * runs and the reports compute hosts send.  A compute host that refuses
+ * a first start for want of room (its claim failed) gets the instance
+ * rescheduled on another host, up to the scheduler's max_attempts hosts
+ * in all, each try in the start's action record.
  */
 #ifndef NOVAFS_INSTANCE_H
 #define NOVAFS_INSTANCE_H
@@ -24,7 +28,12 @@ enum {
 	I_POWER_STATE,
 	I_HOST,
 	I_FAULT,
-	I_LAUNCHED,     /* has been started at least once */
+	I_LAUNCHED,     /* has been placed on a host */
+	I_GROUP,        /* its server group's name, "" when none */
+	I_HOST_FORCED,  /* host was written before the first start */
+	I_TRIED,        /* hosts that refused it, "a b c": a first start's
+			 * reschedules */
+	I_EVACUATED_FROM, /* the host it was last evacuated from */
 	I_NFIELDS
 };
 

@@ -13,11 +13,17 @@
 
 #include "action_record.h"
 #include "flavor.h"
+#include "group.h"
+#include "host.h"
 #include "instance.h"
 #include "obj.h"
+#include "service.h"
 
 const struct kind *const novafs_kinds[] = {
 	&flavor_kind,
+	&group_kind,
+	&host_kind,
+	&service_kind,
 	&instance_kind,
 	&action_record_kind,
 	NULL,

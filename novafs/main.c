@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "rpc/bus.h"
+#include "actions.h"
 #include "conductor.h"
 #include "events.h"
 #include "flavor.h"
@@ -31,12 +32,14 @@
 #include "kinds.h"
 #include "obj.h"
 #include "store.h"
+#include "view.h"
 
 #define DEFAULT_DB_DIR "/var/lib/novafs"
 #define DEFAULT_DB DEFAULT_DB_DIR "/novafs.db"
 
 struct novafs_config {
 	char *db;
+	long long max_attempts;
 	struct conductor_config cd;
 };
 
@@ -52,6 +55,11 @@ static const struct opt novafs_options[] = {
 	  NULL, "SECONDS",
 	  "a task with no outcome after this long is asked of its host, and "
 	  "ends as the host says (or as it was, if the host is down)", NULL },
+	{ "scheduler", "max_attempts", "--scheduler-max-attempts", OPT_INT,
+	  offsetof(struct novafs_config, max_attempts), "3", 1, 100, NULL, "N",
+	  "how many hosts a first start may try: a host that refuses it for "
+	  "want of room has it rescheduled on another, up to this many in all",
+	  NULL },
 	OPT_END
 };
 
@@ -118,6 +126,7 @@ int main(int argc, char **argv)
 		return status;
 	}
 	status = 1;
+	action_max_attempts = (int)cfg.max_attempts;
 	/* What opts_load left is FUSE's; fuse_opt wants its own copy. */
 	for (i = 0; i < argc; i++)
 		if (fuse_opt_add_arg(&args, argv[i]) < 0)
@@ -128,7 +137,8 @@ int main(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
-	if ((rc = obj_init(novafs_kinds)) < 0 || (rc = events_init()) < 0) {
+	if ((rc = obj_init(novafs_kinds)) < 0 || (rc = view_init(novafs_kinds)) < 0 ||
+	    (rc = events_init()) < 0) {
 		fprintf(stderr, "novafs: %s\n", strerror(-rc));
 		goto out;
 	}

@@ -44,6 +44,8 @@ enum node_type {
 	NODE_BLOB,       /* content of any size, kept in a file on disk */
 	NODE_SYMLINK,    /* a relative link to another object */
 	NODE_WAIT,       /* a read that blocks until a condition holds */
+	NODE_VIEW,       /* a directory of links to objects naming this one
+			  * in a field (view.h) */
 	NODE_TYPE_COUNT
 };
 
@@ -65,7 +67,7 @@ struct node {
 	const char *name;
 	enum node_type type;
 	mode_t mode;                 /* permission bits */
-	const struct kind *kind;     /* NODE_COLLECTION */
+	const struct kind *kind;     /* NODE_COLLECTION, NODE_VIEW (members) */
 	uint64_t deps;               /* fields (bit i: field i) its content
 				      * depends on: a change invalidates it */
 	/* ATTR, SYMLINK: appends the content (the link target) to out.
@@ -84,12 +86,16 @@ struct node {
 	/* WAIT: whether a read may return show's content now; checked again
 	 * at each change of deps.  Under a lock, must not block. */
 	bool (*ready)(const struct obj *o);
+	/* VIEW: the members' field that names the owner */
+	unsigned view_field;
 };
 
-/* Slot numbers within an inode. */
+/* Slot numbers within an inode.  The last slot is an object's link in a
+ * view (view.h), so a kind has at most 253 nodes. */
 #define NODE_SLOT_SELF 1
 #define NODE_SLOT_FIRST 2
 #define NODE_SLOT_BITS 8
+#define NODE_SLOT_VIEW_LINK ((1u << NODE_SLOT_BITS) - 1)
 
 static inline fuse_ino_t node_ino(uint64_t serial, unsigned slot)
 {

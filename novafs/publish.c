@@ -8,6 +8,7 @@
 #include "node.h"
 #include "notify.h"
 #include "obj.h"
+#include "view.h"
 
 /* The inode of the directory that lists o. */
 static fuse_ino_t parent_ino(const struct obj *o)
@@ -47,6 +48,7 @@ void publish_changes(const struct publish_change *c, size_t n)
 
 	for (i = 0; i < n; i++) {
 		invalidate(&c[i]);
+		view_changed(&c[i]);
 		notify_object_changed(c[i].o, c[i].mask, c[i].deleted);
 		if (c[i].o->kind->notify)
 			c[i].o->kind->notify(&c[i]);

@@ -228,8 +228,10 @@ static int sync_run(struct txn *t, void *ctx)
 		if (rc < 0)
 			break;
 		o = obj_by_uuid(uuid);
-		if (o ? o->kind == &instance_kind && !obj_text(o, I_HOST)[0] &&
-			obj_int(o, I_TASK_STATE) == TASK_NONE : was_deleted(uuid, host))
+		if (o ? o->kind == &instance_kind && obj_int(o, I_TASK_STATE) ==
+			TASK_NONE && (!obj_text(o, I_HOST)[0] ||
+				      strcmp(obj_text(o, I_EVACUATED_FROM), host) == 0) :
+			was_deleted(uuid, host))
 			json_array_append_new(s->orphans, json_string(uuid));
 		else if (o)
 			log_warn("sync: %s has a domain of %s, which runs on %s",
@@ -261,7 +263,7 @@ static void sync_then(void *ctx, int err)
 			  strerror(-err));
 	json_array_foreach(err < 0 ? NULL : s->orphans, i, uuid) {
 		/* A deleted instance has no name left: its UUID stands in. */
-		log_info("sync: %s has domain %s of no instance: terminating it",
+		log_info("sync: %s has domain %s, which it does not run: terminating it",
 			 host, json_string_value(uuid));
 		conductor_cast(&compute_terminate_instance, host, NULL,
 			       json_pack("{s:{s:O, s:O}}", "instance", "uuid",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-stack.sh BUILD MNT - what `make run` does: install what is missing,
 # build, start a private RabbitMQ node (unless AMQP_URL is given), the
-# scheduler, one compute host and novafs on MNT, then wait.  Ctrl-C
-# unmounts and stops everything it started, by pid.
+# scheduler, HOSTS compute hosts (default 1; `make run HOSTS=4`: node1 to
+# node4, at most 9) and novafs on MNT, then wait.  Ctrl-C unmounts and
+# stops everything it started, by pid.
 #
 # LIBVIRT=test (the default): the compute host runs libvirt's test
 # driver, in its own process.  LIBVIRT=qemu (`make run LIBVIRT=qemu`): it
@@ -14,7 +15,7 @@
 # Each service logs in as its own RabbitMQ user with the config file
 # NOVAFS_ETC/USER.conf (tests/lib/broker.sh makes them for its node; with
 # AMQP_URL, give NOVAFS_ETC, default /etc/novafs, holding novafs.conf,
-# scheduler.conf and compute-node1.conf).
+# scheduler.conf and compute-nodeN.conf for each host).
 set -u
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -23,6 +24,7 @@ MNT=${2:-$TOP/mnt/nova}
 RUN=$TOP/$BUILD/run
 PORT=${BROKER_PORT:-5673}
 LIBVIRT=${LIBVIRT:-test}
+HOSTS=${HOSTS:-1}
 . tests/lib/deps.sh
 . tests/lib/broker.sh
 . tests/lib/libvirtd.sh
@@ -32,6 +34,14 @@ test) COMPUTE=(--libvirt-uri test:///default) ;;
 qemu) COMPUTE=(--libvirt-uri qemu:///system --console-dir "$RUN/console") ;;
 *) echo "LIBVIRT must be test or qemu, not $LIBVIRT" >&2; exit 2 ;;
 esac
+case $HOSTS in
+[1-9]) ;;
+*) echo "HOSTS must be 1 to 9, not $HOSTS" >&2; exit 2 ;;
+esac
+if [ "$LIBVIRT" = qemu ] && [ "$HOSTS" != 1 ]; then
+	echo "LIBVIRT=qemu runs one compute host: this machine's hypervisor" >&2
+	exit 2
+fi
 export LIBVIRT
 deps_install || exit 1
 make -s all O="$BUILD" || exit 1
@@ -80,15 +90,21 @@ fi
 "$BUILD/novafs-scheduler" --config "$ETC/scheduler.conf" --amqp "$AMQP_URL" \
 	>"$RUN/scheduler.log" 2>&1 &
 PIDS+=($!)
-"$BUILD/novafs-compute" --config "$ETC/compute-node1.conf" --amqp "$AMQP_URL" \
-	--host node1 "${COMPUTE[@]}" >"$RUN/compute-node1.log" 2>&1 &
-PIDS+=($!)
+LOGS=("$RUN/novafs.log" "$RUN/scheduler.log")
+for n in $(seq "$HOSTS"); do
+	"$BUILD/novafs-compute" --config "$ETC/compute-node$n.conf" \
+		--amqp "$AMQP_URL" --host "node$n" "${COMPUTE[@]}" \
+		>"$RUN/compute-node$n.log" 2>&1 &
+	PIDS+=($!)
+	LOGS+=("$RUN/compute-node$n.log")
+done
 "$BUILD/novafs" -f --db "$RUN/novafs.db" --config "$ETC/novafs.conf" \
 	--amqp "$AMQP_URL" "$MNT" >"$RUN/novafs.log" 2>&1 &
 PIDS+=($!)
+NOVAFS_PID=$!
 for i in $(seq 100); do
 	[ -d "$MNT/instances" ] && break
-	kill -0 "${PIDS[2]}" 2>/dev/null || { cat "$RUN/novafs.log"; exit 1; }
+	kill -0 "$NOVAFS_PID" 2>/dev/null || { cat "$RUN/novafs.log"; exit 1; }
 	sleep 0.1
 done
 
@@ -101,12 +117,12 @@ novafs is mounted on $MNT (logs: $RUN/*.log). In another shell:
     echo m1.small > $R/instances/web1/flavor
     echo start > $R/instances/web1/ctl
     cat $R/instances/web1/state $R/instances/web1/host
-    ls -l $R/instances/ $R/flavors/
+    ls -l $R/instances/ $R/flavors/ $R/hosts/*/instances/
     echo stop > $R/instances/web1/ctl
     rmdir $R/instances/web1
 
 Ctrl-C here unmounts and stops everything.
 EOT
-tail -n 0 -f "$RUN/novafs.log" "$RUN/scheduler.log" "$RUN/compute-node1.log" &
+tail -n 0 -f "${LOGS[@]}" &
 PIDS+=($!)
-wait "${PIDS[2]}"
+wait "$NOVAFS_PID"
