@@ -18,8 +18,9 @@ _Static_assert(SCHED_MAX_MESSAGE < RPC_MAX_FAULT,
 	       "a NoValidHost message must fit in a fault");
 
 /*
- * Runs every filter on hs; on the first failure appends "FILTER rejected
- * HOST (why)" to why and returns false.
+ * Runs the filters on hs in table order.  Returns true when it passes them
+ * all; otherwise appends "FILTER rejected HOST (why)" for the first that
+ * rejected it to why and returns false.
  */
 static bool filter_host(const struct host_state *hs,
 			const struct sched_context *ctx, struct strbuf *why)
