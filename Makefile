@@ -121,7 +121,7 @@ $(O)/tests/%: tests/tools/%.c $(LIBS) | headers
 	$(CC) $(ALL_CFLAGS) $(TEST_INCLUDES) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)
 # Benchmark floors are standalone programs: they must not share novafs's
 # code, or they would not be floors.
-$(O)/bench/%: bench/%.c bench/samples.h
+$(O)/bench/%: bench/%.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
 

@@ -38,12 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <amqp.h>
-#include <amqp_tcp_socket.h>
-
+#include "amqp.h"
 #include "samples.h"
 
-#define CHANNEL 1
 #define REPLY_TIMEOUT_S 10      /* a reply or confirm later than this is a failure */
 #define CAST_QUEUE_EXPIRES_MS 60000
 
@@ -77,78 +74,6 @@ struct server {
 	atomic_int stop;
 };
 
-/* Prints what failed unless r is normal.  Returns 0, or -EPROTO. */
-static int check(amqp_rpc_reply_t r, const char *what)
-{
-	const amqp_channel_close_t *ch;
-	const amqp_connection_close_t *co;
-
-	switch (r.reply_type) {
-	case AMQP_RESPONSE_NORMAL:
-		return 0;
-	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-		fprintf(stderr, "amqp_floor: %s: %s\n", what, amqp_error_string2(r.library_error));
-		break;
-	case AMQP_RESPONSE_SERVER_EXCEPTION:
-		if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
-			ch = r.reply.decoded;
-			fprintf(stderr, "amqp_floor: %s: channel closed: %.*s\n", what,
-				(int)ch->reply_text.len, (const char *)ch->reply_text.bytes);
-		} else if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
-			co = r.reply.decoded;
-			fprintf(stderr, "amqp_floor: %s: connection closed: %.*s\n", what,
-				(int)co->reply_text.len, (const char *)co->reply_text.bytes);
-		} else {
-			fprintf(stderr, "amqp_floor: %s: unexpected method 0x%08x\n", what, r.reply.id);
-		}
-		break;
-	default:
-		fprintf(stderr, "amqp_floor: %s: no reply\n", what);
-		break;
-	}
-	return -EPROTO;
-}
-
-/* A logged-in connection with channel CHANNEL open, or NULL (reported). */
-static amqp_connection_state_t floor_connect(const struct amqp_connection_info *ci)
-{
-	amqp_connection_state_t c = amqp_new_connection();
-	amqp_socket_t *sock = c ? amqp_tcp_socket_new(c) : NULL;
-	int status;
-
-	if (!sock) {
-		fprintf(stderr, "amqp_floor: out of memory\n");
-		goto fail;
-	}
-	status = amqp_socket_open(sock, ci->host, ci->port);
-	if (status != AMQP_STATUS_OK) {
-		fprintf(stderr, "amqp_floor: cannot connect to %s:%d: %s\n", ci->host, ci->port,
-			amqp_error_string2(status));
-		goto fail;
-	}
-	/* No heartbeat: nothing here sits outside the library long enough. */
-	if (check(amqp_login(c, ci->vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
-			     ci->user, ci->password), "login") < 0)
-		goto fail;
-	amqp_channel_open(c, CHANNEL);
-	if (check(amqp_get_rpc_reply(c), "channel.open") < 0)
-		goto fail;
-	return c;
-fail:
-	if (c)
-		amqp_destroy_connection(c);
-	return NULL;
-}
-
-static void floor_close(amqp_connection_state_t c)
-{
-	if (!c)
-		return;
-	amqp_channel_close(c, CHANNEL, AMQP_REPLY_SUCCESS);
-	amqp_connection_close(c, AMQP_REPLY_SUCCESS);
-	amqp_destroy_connection(c);
-}
-
 static void server_set_state(struct server *s, int state)
 {
 	pthread_mutex_lock(&s->mu);
@@ -172,8 +97,8 @@ static int server_declare(struct server *s, amqp_connection_state_t c)
 		args.num_entries = 1;
 		args.entries = &expires;
 	}
-	amqp_queue_declare(c, CHANNEL, amqp_cstring_bytes(s->queue), 0, cast, !cast, 0, args);
-	return check(amqp_get_rpc_reply(c), "queue.declare");
+	amqp_queue_declare(c, BENCH_CHANNEL, amqp_cstring_bytes(s->queue), 0, cast, !cast, 0, args);
+	return bench_amqp_check(amqp_get_rpc_reply(c), "queue.declare");
 }
 
 /* Answers one delivery: the body back to reply_to (call), or an ack (cast). */
@@ -183,7 +108,7 @@ static int server_handle(struct server *s, amqp_connection_state_t c, const amqp
 	amqp_basic_properties_t out;
 
 	if (s->mode == MODE_CAST)
-		return amqp_basic_ack(c, CHANNEL, env->delivery_tag, 0) == AMQP_STATUS_OK ? 0 : -EIO;
+		return amqp_basic_ack(c, BENCH_CHANNEL, env->delivery_tag, 0) == AMQP_STATUS_OK ? 0 : -EIO;
 	if (!(in->_flags & AMQP_BASIC_REPLY_TO_FLAG))
 		return 0;
 	memset(&out, 0, sizeof(out));
@@ -194,14 +119,14 @@ static int server_handle(struct server *s, amqp_connection_state_t c, const amqp
 		out._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
 		out.correlation_id = in->correlation_id;
 	}
-	return amqp_basic_publish(c, CHANNEL, amqp_empty_bytes, in->reply_to, 0, 0,
+	return amqp_basic_publish(c, BENCH_CHANNEL, amqp_empty_bytes, in->reply_to, 0, 0,
 				  &out, env->message.body) == AMQP_STATUS_OK ? 0 : -EIO;
 }
 
 static void *server_run(void *arg)
 {
 	struct server *s = arg;
-	amqp_connection_state_t c = floor_connect(s->ci);
+	amqp_connection_state_t c = bench_amqp_connect(s->ci);
 	struct timeval tv = { 0, 100000 };  /* how often stop is checked */
 	amqp_envelope_t env;
 	amqp_rpc_reply_t r;
@@ -211,9 +136,9 @@ static void *server_run(void *arg)
 		goto out;
 	declared = 1;
 	/* Acks only for cast: a call's request is not worth redelivering. */
-	amqp_basic_consume(c, CHANNEL, amqp_cstring_bytes(s->queue), amqp_empty_bytes,
+	amqp_basic_consume(c, BENCH_CHANNEL, amqp_cstring_bytes(s->queue), amqp_empty_bytes,
 			   0, s->mode == MODE_CALL, 0, amqp_empty_table);
-	if (check(amqp_get_rpc_reply(c), "basic.consume") < 0)
+	if (bench_amqp_check(amqp_get_rpc_reply(c), "basic.consume") < 0)
 		goto out;
 	server_set_state(s, 1);
 	while (!atomic_load(&s->stop)) {
@@ -222,7 +147,7 @@ static void *server_run(void *arg)
 		if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
 		    r.library_error == AMQP_STATUS_TIMEOUT)
 			continue;
-		if (check(r, "server: consume") < 0)
+		if (bench_amqp_check(r, "server: consume") < 0)
 			break;
 		if (server_handle(s, c, &env) < 0)
 			fprintf(stderr, "amqp_floor: server: cannot answer a message\n");
@@ -232,10 +157,10 @@ out:
 	if (s->state == 0)
 		server_set_state(s, -1);
 	if (declared) {
-		amqp_queue_delete(c, CHANNEL, amqp_cstring_bytes(s->queue), 0, 0);
-		check(amqp_get_rpc_reply(c), "queue.delete");
+		amqp_queue_delete(c, BENCH_CHANNEL, amqp_cstring_bytes(s->queue), 0, 0);
+		bench_amqp_check(amqp_get_rpc_reply(c), "queue.delete");
 	}
-	floor_close(c);
+	bench_amqp_close(c);
 	return NULL;
 }
 
@@ -256,14 +181,14 @@ static int call_once(amqp_connection_state_t c, const char *queue, amqp_bytes_t 
 	p.delivery_mode = 1;
 	p.reply_to = reply_to;
 	p.correlation_id = amqp_cstring_bytes(cid);
-	if (amqp_basic_publish(c, CHANNEL, amqp_empty_bytes, amqp_cstring_bytes(queue), 0, 0,
+	if (amqp_basic_publish(c, BENCH_CHANNEL, amqp_empty_bytes, amqp_cstring_bytes(queue), 0, 0,
 			       &p, amqp_cstring_bytes(body)) != AMQP_STATUS_OK) {
 		fprintf(stderr, "amqp_floor: call: publish failed\n");
 		return -EIO;
 	}
 	do {
 		amqp_maybe_release_buffers(c);
-		if (check(amqp_consume_message(c, &env, &tv, 0), "call: waiting for the reply") < 0)
+		if (bench_amqp_check(amqp_consume_message(c, &env, &tv, 0), "call: waiting for the reply") < 0)
 			return -EPROTO;
 		match = (env.message.properties._flags & AMQP_BASIC_CORRELATION_ID_FLAG) &&
 			env.message.properties.correlation_id.len == strlen(cid) &&
@@ -328,7 +253,7 @@ static int cast_once(amqp_connection_state_t c, const char *queue, long i)
 	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
 	p.content_type = amqp_cstring_bytes("application/json");
 	p.delivery_mode = 2;    /* persistent */
-	if (amqp_basic_publish(c, CHANNEL, amqp_empty_bytes, amqp_cstring_bytes(queue), 1, 0,
+	if (amqp_basic_publish(c, BENCH_CHANNEL, amqp_empty_bytes, amqp_cstring_bytes(queue), 1, 0,
 			       &p, amqp_cstring_bytes(body)) != AMQP_STATUS_OK) {
 		fprintf(stderr, "amqp_floor: cast: publish failed\n");
 		return -EIO;
@@ -341,7 +266,7 @@ static int cast_once(amqp_connection_state_t c, const char *queue, long i)
 static int client_run(const struct amqp_connection_info *ci, const struct server *s,
 		      long n, double *lat)
 {
-	amqp_connection_state_t c = floor_connect(ci);
+	amqp_connection_state_t c = bench_amqp_connect(ci);
 	amqp_queue_declare_ok_t *q;
 	amqp_bytes_t reply_to = amqp_empty_bytes;
 	double t;
@@ -351,16 +276,16 @@ static int client_run(const struct amqp_connection_info *ci, const struct server
 	if (!c)
 		goto out;
 	if (s->mode == MODE_CALL) {
-		q = amqp_queue_declare(c, CHANNEL, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
-		if (check(amqp_get_rpc_reply(c), "reply queue.declare") < 0)
+		q = amqp_queue_declare(c, BENCH_CHANNEL, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+		if (bench_amqp_check(amqp_get_rpc_reply(c), "reply queue.declare") < 0)
 			goto out;
 		reply_to = amqp_bytes_malloc_dup(q->queue);
-		amqp_basic_consume(c, CHANNEL, reply_to, amqp_empty_bytes, 0, 1, 1, amqp_empty_table);
-		if (check(amqp_get_rpc_reply(c), "reply basic.consume") < 0)
+		amqp_basic_consume(c, BENCH_CHANNEL, reply_to, amqp_empty_bytes, 0, 1, 1, amqp_empty_table);
+		if (bench_amqp_check(amqp_get_rpc_reply(c), "reply basic.consume") < 0)
 			goto out;
 	} else {
-		amqp_confirm_select(c, CHANNEL);
-		if (check(amqp_get_rpc_reply(c), "confirm.select") < 0)
+		amqp_confirm_select(c, BENCH_CHANNEL);
+		if (bench_amqp_check(amqp_get_rpc_reply(c), "confirm.select") < 0)
 			goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -379,7 +304,7 @@ static int client_run(const struct amqp_connection_info *ci, const struct server
 	r = 0;
 out:
 	amqp_bytes_free(reply_to);
-	floor_close(c);
+	bench_amqp_close(c);
 	return r;
 }
 
@@ -388,7 +313,6 @@ int main(int argc, char *argv[])
 	struct amqp_connection_info ci;
 	struct server s = { .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	struct sigaction sa = { .sa_handler = on_signal };
-	const char *env = getenv("AMQP_URL");
 	char *url = NULL, *end;
 	double *lat = NULL, wall, p50, p99, mean;
 	int started = 0, ret = 1;
@@ -396,27 +320,18 @@ int main(int argc, char *argv[])
 
 	if (argc == 3)
 		n = strtol(argv[2], &end, 10);
-	if (argc != 3 || *end || n <= 0 || !env ||
+	if (argc != 3 || *end || n <= 0 || !getenv("AMQP_URL") ||
 	    (strcmp(argv[1], "call") != 0 && strcmp(argv[1], "cast") != 0)) {
 		fprintf(stderr, "usage: AMQP_URL=amqp://USER:PASS@HOST:PORT/VHOST "
 			"amqp_floor call|cast N\n");
 		return 2;
 	}
-	/* amqp_parse_url points ci into url, which must outlive it. */
-	url = strdup(env);
-	lat = malloc((size_t)n * sizeof(*lat));
-	if (!url || !lat) {
+	if (bench_amqp_url(&ci, &url) < 0)
+		goto out;
+	if (!(lat = malloc((size_t)n * sizeof(*lat)))) {
 		fprintf(stderr, "amqp_floor: out of memory\n");
 		goto out;
 	}
-	if (amqp_parse_url(url, &ci) != AMQP_STATUS_OK) {
-		fprintf(stderr, "amqp_floor: AMQP_URL is not an amqp:// URL\n");
-		goto out;
-	}
-	/* "amqp://host/" names the empty vhost to librabbitmq, but means
-	 * the default one to everybody (novafs's rpc/bus.c agrees). */
-	if (!ci.vhost[0])
-		ci.vhost = (char *)"/";
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	s.ci = &ci;

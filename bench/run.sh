@@ -5,8 +5,9 @@
 # The floors: bench/nullfs (a FUSE file system serving the same tree from
 # memory with the same libfuse options: kernel caching on, content direct
 # I/O), bench/amqp_floor (a raw librabbitmq call round trip and confirmed
-# cast), bench/virt_floor (raw libvirt test-driver define+start).  Each row
-# names the command that reproduces its novafs figure.
+# cast), bench/virt_floor (raw libvirt test-driver define+start),
+# bench/placement floor (the placement calls, answered by a trivial
+# server).  Each row names the command that reproduces its novafs figure.
 #
 # BENCH_SMALL=1 shrinks every size: `make check` runs that as a smoke run
 # (tests/integration/bench.sh), which checks that the table is complete,
@@ -21,9 +22,9 @@ B=$TOP/$BUILD
 . bench/lib.sh
 
 if [ "${BENCH_SMALL:-}" = 1 ]; then
-	N=400 NBIG=2000 READS=2000 SLOW=5 SYNC=20 STOPS=50 LIFE=10
+	N=400 NBIG=2000 READS=2000 SLOW=5 SYNC=20 STOPS=50 LIFE=10 PLACE=400
 else
-	N=10000 NBIG=100000 READS=20000 SLOW=50 SYNC=200 STOPS=1000 LIFE=100
+	N=10000 NBIG=100000 READS=20000 SLOW=50 SYNC=200 STOPS=1000 LIFE=100 PLACE=20000
 fi
 WORK=$(mktemp -d /tmp/novafs-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -104,7 +105,8 @@ unmount_novafs() {
 # A port of its own, away from tests/run.sh's 5800-6199 and the tests'.
 port=$((6700 + RANDOM % 200))
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-broker_start "$WORK/broker" "$port" >/dev/null || die "cannot start RabbitMQ"
+# Vhost v1 is the placement bench's, away from the mount's services.
+broker_start "$WORK/broker" "$port" 1 >/dev/null || die "cannot start RabbitMQ"
 # The test driver's host has 16 CPUs and 3 GB, and the disk is this
 # machine's: room for thousands of
 # instances only with generous allocation ratios.
@@ -220,6 +222,22 @@ row "$((10 * LIFE)) actions on $LIFE instances, p99 us" "$(bench_field p99_us "$
 row "$((10 * LIFE)) actions on $LIFE instances, per s" "$(bench_field per_s "$n")" \
 	"$(awk -v t="$two" 'BEGIN { printf "%.0f", 1e6 / t }')" 3 higher \
 	"(the same run; floor: one action after another at the floor's latency)"
+
+# --- placement: 100 compute hosts reporting, many requests in flight ---
+# A scheduler of its own on vhost v1, with the default allocation ratios;
+# bench/placement speaks for the hosts (and so as an oslo peer: see
+# there) and calls select_destinations 64 at a time, then makes the same
+# calls to a trivial server, the floor.
+spawn placer "$B/novafs-scheduler" --config "$BROKER_ETC/scheduler.conf" \
+	--amqp "${BROKER_URL}v1" --host placer --allow-peers-without-user-id
+wait_for grep -q "serving topic scheduler" "$WORK/placer.log" || die "the placement scheduler did not start"
+n=$(AMQP_URL=${BROKER_ADMIN_URL}v1 tool "$B/bench/placement" sched 100 "$PLACE" 64) || exit 1
+f=$(AMQP_URL=${BROKER_ADMIN_URL}v1 tool "$B/bench/placement" floor "$PLACE" 64) || exit 1
+kill "$PID_placer"
+wait "$PID_placer" 2>/dev/null
+row "placement throughput: instances scheduled per second with 100 simulated hosts reporting" \
+	"$(bench_field placements_per_s "$n")" "$(bench_field calls_per_s "$f")" 2 higher \
+	"bench/placement sched 100 $PLACE 64 (floor: placement floor $PLACE 64)"
 
 # --- NBIG instances: memory, and mount to the first answer ---
 unmount_novafs

@@ -1,13 +1,20 @@
 /*
- * filters.h - choosing a host for an instance, after Nova's
- * FilterScheduler.
+ * filters.h - the scheduler's policy, after Nova's FilterScheduler: the
+ * filters that say which hosts may take an instance, the weighers that
+ * rank those that may, and the options (nova.conf's names) that tune both.
  *
- * Every host runs through a table of filters (each says pass, or fail with
- * a reason); the hosts that pass every filter are ranked by a table of
- * weighers, each weight normalised over the candidates to 0..1 and scaled
- * by the weigher's multiplier (a positive multiplier spreads, a negative
- * one packs); the best host wins and carries a claim for the flavor until
- * its next report.  Adding a filter or weigher is one table entry.
+ * A filter looks at one host and the request and says pass, or fail with
+ * a reason short enough for a NoValidHost message ("1024 MB free, 2048 MB
+ * needed").  A weigher gives a host a raw weight, larger is better; the
+ * selection (select.h) normalises each weigher's weights over the hosts
+ * that passed to 0..1 and scales them by the weigher's multiplier, so a
+ * positive multiplier prefers the host with the most of something and a
+ * negative one the host with the least.  Adding a filter or a weigher is
+ * one function and one table entry (filters.c, weighers.c).
+ *
+ * What a host "has free" is its limit, its capacity times the allocation
+ * ratio (sched_limits), minus what it holds now: its last report's usage
+ * corrected by the scheduler's claims and releases (host_state.h).
  *
  * Pure code, like host_state.c: the caller passes the time.
  */
@@ -15,12 +22,11 @@
 #define NOVAFS_SCHED_FILTERS_H
 
 #include <stdbool.h>
-#include <jansson.h>
 
 #include "common/opts.h"
 #include "host_state.h"
+#include "request.h"
 
-struct rpc_error;
 struct strbuf;
 
 /* Allocation ratios and weigher multipliers: sched_options, below. */
@@ -35,28 +41,31 @@ struct sched_config {
  * offsets into struct sched_config. */
 extern const struct opt sched_options[];
 
-/* One select_destinations request. */
-struct sched_request {
-	char instance_uuid[64];
-	char flavor_name[64];
-	struct sched_resources flavor;
-};
-
-/* Parses select_destinations args ({"instance_uuid", "flavor": {"name",
- * "vcpus", "memory_mb", "disk_gb"}}) into req.  Returns 0 or -EINVAL with
- * e. */
-int sched_request_from_json(json_t *args, struct sched_request *req,
-			    struct rpc_error *e);
+/* What host hs may hold in all: its capacity times the allocation ratios,
+ * rounded down.  Sent to the host as select_destinations' "limits". */
+struct sched_resources sched_limits(const struct host_state *hs,
+				    const struct sched_config *config);
 
 /* Everything a filter or weigher may look at besides the host. */
 struct sched_context {
 	const struct sched_config *config;
 	const struct sched_request *req;
+	/* The hosts of the request's server group: those the request
+	 * names, and those of the group's claims in flight (members placed
+	 * before novafs knew where). */
+	struct host_set group_hosts;
 	long long now_ms;
 };
 
-/* Returns true when hs passes; otherwise appends why to reason (e.g.
- * "1024 MB free, 2048 MB needed"). */
+/* Fills ctx for req at now_ms.  Returns 0 or -ENOMEM; release ctx with
+ * sched_context_release() either way.  ctx borrows config, req and host
+ * names from hm, none of which may change while it is used. */
+int sched_context_init(struct sched_context *ctx, const struct host_manager *hm,
+		       const struct sched_config *config,
+		       const struct sched_request *req, long long now_ms);
+void sched_context_release(struct sched_context *ctx);
+
+/* Returns true when hs passes; otherwise appends why to reason. */
 typedef bool (*sched_filter_fn)(const struct host_state *hs,
 				const struct sched_context *ctx,
 				struct strbuf *reason);
@@ -77,8 +86,8 @@ struct sched_weigher {
 	double (*multiplier)(const struct sched_config *config);
 };
 
-/* The tables, each ending with a NULL name.  The first filter must be
- * ComputeFilter: hosts it rejects are "not up" in failure reasons. */
+/* The tables, each ending with a NULL name.  Filters run in table order;
+ * a host's NoValidHost reason is the first that rejected it. */
 extern const struct sched_filter sched_filters[];
 extern const struct sched_weigher sched_weighers[];
 
@@ -86,17 +95,5 @@ extern const struct sched_weigher sched_weighers[];
  * pass, 0 fail (reason appended), -ENOENT for an unknown filter. */
 int sched_run_filter(const char *name, const struct host_state *hs,
 		     const struct sched_context *ctx, struct strbuf *reason);
-
-/*
- * Chooses a host for req among hm's hosts and claims the flavor on it.
- * Returns 0 and sets *chosen, or -EHOSTUNREACH with e ("NoValidHost")
- * saying why no host fits: "No valid host was found. There are no compute
- * hosts up." or "No valid host was found. 2 hosts up; RamFilter rejected
- * node1 (1024 MB free, 2048 MB needed), ...".
- */
-int sched_select_destination(struct host_manager *hm,
-			     const struct sched_config *config,
-			     const struct sched_request *req, long long now_ms,
-			     struct host_state **chosen, struct rpc_error *e);
 
 #endif

@@ -3,12 +3,16 @@
  *
  * The glue between the bus and the pure scheduling code: it serves topic
  * scheduler (the shared queue, scheduler.HOST and the fanout), feeds the
- * compute hosts' heartbeats into the host states and answers
- * select_destinations through the filter and weigher tables.  Host states
- * live in memory only: at start the scheduler asks every compute host to
- * report at once (compute_publish_service_capabilities).  A periodic
- * timer announces hosts that stopped reporting without a word, and the
- * scheduler sends its own heartbeat as every service does.
+ * compute hosts' heartbeats into the host states (host_state.h), answers
+ * select_destinations through the filters and weighers (select.h) with
+ * the chosen host and its limits, and applies release_resources to the
+ * claims (claims.h).  Host states and claims live in memory only: at
+ * start the scheduler asks every compute host to report at once
+ * (compute_publish_service_capabilities), and a compute host checks each
+ * placement against the limits it is sent, so that claims a restarted
+ * scheduler forgot cannot overfill it.  A periodic timer announces hosts
+ * that stopped reporting without a word, and the scheduler sends its own
+ * heartbeat as every service does.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,8 +22,11 @@
 #include "common/loop.h"
 #include "rpc/bus.h"
 #include "rpc/methods.h"
+#include "claims.h"
 #include "filters.h"
 #include "host_state.h"
+#include "request.h"
+#include "select.h"
 
 /* How often hosts that stopped reporting are looked for. */
 #define EXPIRE_INTERVAL_MS 1000
@@ -68,7 +75,7 @@ static void select_destinations(void *ctx, struct rpc_request *req)
 {
 	struct scheduler *s = ctx;
 	struct sched_request sr;
-	struct host_state *hs = NULL;
+	struct sched_choice choice = { 0 };
 	struct rpc_error e = { 0 };
 	json_t *result = NULL;
 	int rc;
@@ -76,20 +83,63 @@ static void select_destinations(void *ctx, struct rpc_request *req)
 	rc = sched_request_from_json(rpc_request_args(req), &sr, &e);
 	if (rc == 0)
 		rc = sched_select_destination(&s->hosts, &s->config, &sr,
-					      loop_now_ms(s->loop), &hs, &e);
-	if (rc == 0 && !(result = json_pack("{s:s}", "host", hs->name)))
+					      loop_now_ms(s->loop), &choice, &e);
+	if (rc == 0 &&
+	    !(result = json_pack("{s:s, s:{s:I, s:I, s:I}}", "host",
+				 choice.host->name, "limits",
+				 "vcpus", (json_int_t)choice.limits.vcpus,
+				 "memory_mb", (json_int_t)choice.limits.memory_mb,
+				 "disk_gb", (json_int_t)choice.limits.disk_gb)))
 		rc = rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
 	if (rc < 0)
 		log_info("select_destinations instance %s flavor %s: %s: %s",
 			 sr.instance_uuid, sr.flavor_name, e.cls, e.message);
 	else
 		log_info("select_destinations instance %s flavor %s: host %s",
-			 sr.instance_uuid, sr.flavor_name, hs->name);
+			 sr.instance_uuid, sr.flavor_name, choice.host->name);
+	sched_request_release(&sr);
 	rpc_request_done(req, result, rc < 0 ? &e : NULL);
+}
+
+/* What claims_release() did, for the log. */
+static const char *release_outcome(int done)
+{
+	switch (done) {
+	case CLAIMS_DROPPED_CLAIM:
+		return "its claim dropped";
+	case CLAIMS_TOOK_OFF_REPORT:
+		return "taken off the host's last report";
+	case CLAIMS_DROPPED_CLAIM | CLAIMS_TOOK_OFF_REPORT:
+		return "its claim dropped and taken off the host's last report";
+	default:
+		return "nothing held there";
+	}
+}
+
+static void release_resources(void *ctx, struct rpc_request *req)
+{
+	struct scheduler *s = ctx;
+	struct sched_release_request rr;
+	struct rpc_error e = { 0 };
+	int rc;
+
+	rc = sched_release_from_json(rpc_request_args(req), &rr, &e);
+	if (rc == 0 && (rc = claims_release(&s->hosts, rr.host, rr.instance_uuid,
+					    &rr.flavor)) < 0)
+		rpc_error_set(&e, rc, NULL, "out of memory");
+	if (rc < 0)
+		log_warn("release_resources instance %s: %s", rr.instance_uuid,
+			 e.message);
+	else
+		log_info("release_resources instance %s flavor %s on %s: %s",
+			 rr.instance_uuid, rr.flavor_name, rr.host,
+			 release_outcome(rc));
+	rpc_request_done(req, NULL, rc < 0 ? &e : NULL);
 }
 
 static const struct rpc_handler scheduler_handlers[] = {
 	{ &scheduler_select_destinations, select_destinations },
+	{ &scheduler_release_resources, release_resources },
 	{ &scheduler_update_service_capabilities, update_service_capabilities },
 	{ NULL, NULL },
 };
@@ -142,7 +192,7 @@ int main(int argc, char **argv)
 	const struct opt *const tables[] = {
 		rpc_service_options, rpc_bus_options, sched_options, NULL,
 	};
-	struct scheduler s = { NULL, HOST_MANAGER_INIT, { 0 } };
+	struct scheduler s = { NULL };
 	void *const bases[] = { &svc_cfg, &bus_cfg, &s.config };
 	const struct opts_spec spec = {
 		"novafs-scheduler", "Chooses compute hosts for new instances.",
@@ -159,6 +209,7 @@ int main(int argc, char **argv)
 		return status;
 	status = 1;
 	s.loop = d.loop;
+	host_manager_init(&s.hosts);
 	rc = rpc_service_host(&svc_cfg, &e);
 	if (rc == 0)
 		rc = rpc_bus_new(d.loop, &bus_cfg, "scheduler", &bus, &e);

@@ -27,6 +27,7 @@ ROWS=(
 	"actions on 10 instances, per s"
 	"instances: resident MB"
 	"instances: mount to first ls, ms"
+	"placement throughput: instances scheduled per second with 100 simulated hosts reporting"
 )
 for r in "${ROWS[@]}"; do
 	check "a figure for \"$r\"" awk -v r="$r" '

@@ -9,7 +9,9 @@
 UUID=6f1e3b6a-2c4d-4e8f-9a0b-1c2d3e4f5a6b
 INSTANCE="{\"uuid\":\"$UUID\",\"name\":\"web1\",\"flavor\":\"m1.small\",\"vcpus\":1,\"memory_mb\":2048,\"disk_gb\":20}"
 SMALL='{"instance_uuid":"'$UUID'","flavor":{"name":"m1.small","vcpus":1,"memory_mb":2048,"disk_gb":20}}'
-HUGE='{"instance_uuid":"'$UUID'","flavor":{"name":"m1.huge","vcpus":1,"memory_mb":262144,"disk_gb":20}}'
+# Other instances: a new request for the same one would replace its claim.
+SECOND='{"instance_uuid":"6f1e3b6a-2c4d-4e8f-9a0b-1c2d3e4f5a6c","flavor":{"name":"m1.small","vcpus":1,"memory_mb":2048,"disk_gb":20}}'
+HUGE='{"instance_uuid":"6f1e3b6a-2c4d-4e8f-9a0b-1c2d3e4f5a6d","flavor":{"name":"m1.huge","vcpus":1,"memory_mb":262144,"disk_gb":20}}'
 UPDATES=$LOGS/listener.log
 SCHED_LOG=$LOGS/scheduler.log
 NODE1_LOG=$LOGS/compute-node1.log
@@ -46,10 +48,11 @@ spawn listener "$B/tests/rpcctl" --config "$(identity novafs)" --amqp "$AMQP_URL
 	listen conductor
 wait_for 10 grep -q '^listening' "$UPDATES" || diag "listener did not start"
 
-check_eq "select_destinations picks node1" \
-	"$(rpc call scheduler select_destinations "$SMALL")" '{"host":"node1"}'
+check_eq "select_destinations picks node1, with its limits" \
+	"$(rpc call scheduler select_destinations "$SMALL" | jq -c '{host, limits: (.limits | keys)}')" \
+	'{"host":"node1","limits":["disk_gb","memory_mb","vcpus"]}'
 check_fails "a flavor too big: NoValidHost" \
-	"NoValidHost: No valid host was found. 1 host up; RamFilter rejected node1" \
+	"NoValidHost: No valid host: 0/1 hosts passed; RamFilter rejected node1 (.* MB free, 262144 MB needed)" \
 	rpc call scheduler select_destinations "$HUGE"
 rpc call scheduler select_destinations "$HUGE" >/dev/null 2>&1
 check_eq "NoValidHost exits with EHOSTUNREACH" "$?" 113
@@ -80,7 +83,7 @@ else
 fi
 
 check_fails "while web1 exists, a second m1.small does not fit" "RamFilter rejected node1" \
-	rpc call scheduler select_destinations "$SMALL"
+	rpc call scheduler select_destinations "$SECOND"
 check_eq "get_instance_state of a stopped instance" \
 	"$(rpc call compute.node1 get_instance_state "{\"instance\":{\"uuid\":\"$UUID\",\"name\":\"web1\"}}" 2>&1 | jq -cS .)" \
 	'{"exists":true,"flavor":"m1.small","power_state":"shutdown"}'
@@ -147,10 +150,49 @@ check "publish_service_capabilities is fanned out" \
 asked_more() { [ "$(grep -c "publish_service_capabilities from novafs" "$NODE1_LOG")" -gt "$before" ]; }
 check "node1 reports at once" wait_for 5 asked_more
 
+# Claims that hold, against a host that says what it counts (node2,
+# heartbeats by hand): a placement holds its flavor until a report lists
+# the instance or novafs releases it.
+U2=6f1e3b6a-2c4d-4e8f-9a0b-000000000002
+U3=6f1e3b6a-2c4d-4e8f-9a0b-000000000003
+node2_reports() {
+	rpc_as compute-node2 fanout scheduler update_service_capabilities \
+		'{"binary":"novafs-compute","host":"node2","up":true,"report_interval":60,"vcpus":4,"vcpus_used":'"$1"',"memory_mb":4096,"memory_mb_used":'"$2"',"disk_gb":100,"disk_gb_used":'"$3"',"instances":'"$4"'}'
+}
+select_on_node2() {
+	rpc call scheduler select_destinations \
+		'{"instance_uuid":"'"$1"'","flavor":{"name":"m1.small","vcpus":1,"memory_mb":'"$2"',"disk_gb":20},"force_host":"node2"}'
+}
+release_on_node2() {
+	rpc cast scheduler release_resources \
+		'{"instance_uuid":"'"$1"'","host":"node2","flavor":{"name":"m1.small","vcpus":1,"memory_mb":'"$2"',"disk_gb":20}}'
+}
+check "node2 reports, with the instances it counts" node2_reports 0 0 0 '[]'
+check "the scheduler hears node2" logged "$SCHED_LOG" "host node2 is up"
+check_eq "a forced host: node2, and its limits" \
+	"$(select_on_node2 "$U2" 2048 | jq -cS .)" '{"host":"node2","limits":{"disk_gb":100,"memory_mb":4096,"vcpus":64}}'
+check_fails "its claim holds: no room for a second" \
+	"RamFilter rejected node2 (2048 MB free, 3072 MB needed)" select_on_node2 "$U3" 3072
+check "a report that does not list it" node2_reports 0 0 0 '[]'
+check_fails "... keeps the claim" "ForceHostFilter rejected node1 (not the forced host node2), RamFilter rejected node2 (2048 MB free, 3072 MB needed)" \
+	select_on_node2 "$U3" 3072
+check "release_resources is cast" release_on_node2 "$U2" 2048
+check "... and logged" logged "$SCHED_LOG" "release_resources instance $U2 flavor m1.small on node2: its claim dropped"
+check_eq "the room is free again at once" "$(select_on_node2 "$U3" 3072 | jq -r .host)" node2
+check "a report that lists the instance" node2_reports 1 3072 20 "[\"$U3\"]"
+check_fails "... replaces its claim: no double count" \
+	"RamFilter rejected node2 (1024 MB free, 2048 MB needed)" select_on_node2 "$U2" 2048
+check "release_resources of a reported instance" release_on_node2 "$U3" 3072
+check "... takes it off the report" logged "$SCHED_LOG" "release_resources instance $U3 flavor m1.small on node2: taken off the host's last report"
+check_eq "the room is free again at once" "$(select_on_node2 "$U2" 2048 | jq -r .host)" node2
+check "node2 stops" rpc_as compute-node2 fanout scheduler update_service_capabilities \
+	'{"binary":"novafs-compute","host":"node2","up":false}'
+check "the scheduler hears node2 is down" logged "$SCHED_LOG" "host node2 is down"
+
 stop compute-node1
 check "node1 said it is down" wait_for 5 grep -q "host node1 is down" "$SCHED_LOG"
 check_fails "no host after node1 stopped: NoValidHost at once" \
-	"There are no compute hosts up" \
+	"No valid host: 0/2 hosts passed; ComputeFilter rejected node1 (down), ComputeFilter rejected node2 (down)" \
 	rpc call scheduler select_destinations "$SMALL"
 check "a cast to the stopped node1 waits in its durable queue" \
 	rpc cast compute.node1 stop_instance "{\"instance\":$INSTANCE,\"expected_task_state\":\"powering-off\"}"

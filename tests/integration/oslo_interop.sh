@@ -40,7 +40,7 @@ check "Python calls select_destinations on novafs-scheduler" \
 	py_is '.result.host == "node1" or .result.host == "node2"' call scheduler select_destinations \
 	"{\"instance_uuid\":\"$UUID\",\"flavor\":{\"name\":\"m1.tiny\",\"vcpus\":1,\"memory_mb\":64,\"disk_gb\":1}}"
 check "Python gets NoValidHost as a RemoteError" \
-	py_is '.error.exc_type == "NoValidHost" and (.error.value | startswith("No valid host was found."))' \
+	py_is '.error.exc_type == "NoValidHost" and (.error.value | startswith("No valid host: "))' \
 	call scheduler select_destinations \
 	"{\"instance_uuid\":\"$UUID\",\"flavor\":{\"name\":\"m1.huge\",\"vcpus\":1,\"memory_mb\":262144,\"disk_gb\":1}}"
 check "Python casts start_instance to novafs-compute" py cast compute.node1 start_instance \
