@@ -107,9 +107,8 @@ port=$((6700 + RANDOM % 200))
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 # Vhost v1 is the placement bench's, away from the mount's services.
 broker_start "$WORK/broker" "$port" 1 >/dev/null || die "cannot start RabbitMQ"
-# The test driver's host has 16 CPUs and 3 GB, and the disk is this
-# machine's: room for thousands of
-# instances only with generous allocation ratios.
+# A test host of the default size (64 vCPUs, 256 GiB, 2,048 GB): room
+# for thousands of instances only with generous allocation ratios.
 spawn scheduler "$B/novafs-scheduler" --config "$BROKER_ETC/scheduler.conf" \
 	--report-interval 2 --cpu-allocation-ratio 1000 --ram-allocation-ratio 1000 \
 	--disk-allocation-ratio 1000

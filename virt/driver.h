@@ -15,7 +15,10 @@
  *
  * A novafs domain is one named instance-<its own UUID>, the name novafs
  * gives it: a driver lists, counts and reports only those, never other
- * domains of a shared hypervisor.
+ * domains of a shared hypervisor.  What a host holds is what its listing
+ * says its domains were defined with, every one counted whether it runs
+ * or not, as Nova counts every instance on a host: the heartbeat, a
+ * claim at spawn and a resize all sum the same listing (capacity.h).
  */
 #ifndef NOVAFS_VIRT_DRIVER_H
 #define NOVAFS_VIRT_DRIVER_H
@@ -31,19 +34,24 @@ struct rpc_error;
 struct strbuf;
 struct virt_driver;
 
-/* A host's capacity and what its instances hold, as reported to the
- * scheduler. */
-struct virt_host_stats {
-	long long vcpus, vcpus_used;
-	long long memory_mb, memory_mb_used;
-	long long disk_gb, disk_gb_used;
+/* The sizes of a domain (its flavor's), or what a host holds or may hold
+ * in all. */
+struct virt_sizes {
+	long long vcpus, memory_mb, disk_gb;
+};
+
+/* What a host has to give, with no overcommit: the allocation ratios are
+ * the scheduler's business. */
+struct virt_host_info {
+	struct virt_sizes total;
 	char hypervisor_type[32];
 };
 
-/* One novafs domain and its power state, as sync_power_states lists it. */
+/* One novafs domain, as list gives it. */
 struct virt_domain_state {
 	char uuid[UUID_STR_LEN];
 	enum power_state power;
+	struct virt_sizes sizes;    /* what it was defined with */
 };
 
 /* A lifecycle event of a novafs domain: started is true when it (re)started
@@ -100,12 +108,14 @@ struct virt_driver_ops {
 	 * -errno. */
 	int (*flavor)(struct virt_driver *d, const char *uuid, struct strbuf *out,
 		      struct rpc_error *e);
-	/* Every novafs domain with its power state: *out (freed by the
-	 * caller with free()) holds *n of them. */
+	/* Every novafs domain with its power state and sizes: *out (freed
+	 * by the caller with free()) holds *n of them.  One that vanishes
+	 * while it is being listed is left out. */
 	int (*list)(struct virt_driver *d, struct virt_domain_state **out,
 		    size_t *n, struct rpc_error *e);
-	int (*host_stats)(struct virt_driver *d, struct virt_host_stats *st,
-			  struct rpc_error *e);
+	/* The host's capacity and hypervisor type into h. */
+	int (*host_info)(struct virt_driver *d, struct virt_host_info *h,
+			 struct rpc_error *e);
 	/* The file the domain's serial console is logged to, appended to
 	 * out; -EOPNOTSUPP when this driver's domains have no console log. */
 	int (*console_log)(struct virt_driver *d, const char *uuid,
@@ -123,10 +133,18 @@ struct virt_driver {
 	const struct virt_driver_ops *ops;
 };
 
+/* The one URI whose hypervisor a test-driver host may size (test_host). */
+#define LIBVIRT_TEST_DEFAULT_URI "test:///default"
+
 struct libvirt_config {
 	const char *uri;
 	const char *virt_type;   /* "test", "qemu" or "kvm" */
 	long long disk_gb;       /* > 0: overrides statvfs("/") */
+	/* NULL, or the capacity of a private test hypervisor that the driver
+	 * makes in place of uri (LIBVIRT_TEST_DEFAULT_URI): test:///default
+	 * but for its size, which virNodeGetInfo then reports too; its
+	 * disk_gb replaces disk_gb. */
+	const struct virt_sizes *test_host;
 	const char *console_dir; /* qemu/kvm serial console logs; NULL: none */
 	/* Where libvirt's events run (virt_event.h); NULL: no events. */
 	struct loop *loop;

@@ -11,8 +11,17 @@
  * dead libvirtd.
  *
  * Domains of novafs instances are found by libvirt UUID, which is the
- * instance uuid; usage is summed over every novafs domain, running or not,
- * because a stopped instance keeps its resources.
+ * instance uuid.  The listing gives each novafs domain's sizes with its
+ * state, read from every one defined, running or not, because a stopped
+ * instance keeps its resources; a domain that cannot be read fails the
+ * listing rather than go uncounted, unless it vanished meanwhile.
+ *
+ * A test-driver host of a given size (libvirt_config.test_host) runs on
+ * a private test hypervisor: libvirt's test driver reads a host's
+ * definition from the file its URI names, and here that file is a memfd
+ * the driver writes, so that virNodeGetInfo reports the size the host was
+ * given.  Nothing else can reach that hypervisor, as with test:///default,
+ * and the file goes with the process however it ends.
  */
 #include "driver.h"
 
@@ -20,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <libvirt/libvirt.h>
@@ -35,6 +45,7 @@ struct libvirt_driver {
 	struct virt_driver base;
 	virConnectPtr conn;
 	char *uri;
+	int test_fd;                /* the private test host's definition; -1: none */
 	char *console_dir;          /* NULL: no console logs */
 	char virt_type[16];
 	long long disk_gb;          /* > 0: configured capacity */
@@ -322,95 +333,6 @@ static int lv_resume(struct virt_driver *d, const char *uuid,
 	return with_domain(d, uuid, op_resume, e);
 }
 
-/* The sizes dom was defined with: vCPUs and memory from libvirt, disk from
- * the novafs metadata. */
-static int domain_sizes(virDomainPtr dom, struct virt_sizes *sz,
-			struct rpc_error *e)
-{
-	unsigned long long disk_gb = 0;
-	virDomainInfo info;
-	char *meta;
-
-	if (virDomainGetInfo(dom, &info) < 0)
-		return lv_error(e);
-	sz->vcpus = info.nrVirtCpu;
-	sz->memory_mb = (long long)(info.maxMem / 1024);
-	meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
-				    NOVAFS_XMLNS, 0);
-	domain_xml_metadata_disk_gb(meta, &disk_gb);
-	free(meta);
-	virResetLastError();
-	sz->disk_gb = (long long)disk_gb;
-	return 0;
-}
-
-static int lv_host_stats(struct virt_driver *d, struct virt_host_stats *st,
-			 struct rpc_error *e);
-
-static int lv_resize(struct virt_driver *d, const struct virt_instance *inst,
-		     struct rpc_error *e)
-{
-	struct libvirt_driver *lv = to_lv(d);
-	const struct virt_sizes want = {
-		inst->vcpus, (long long)inst->memory_mb, (long long)inst->disk_gb
-	};
-	struct virt_sizes have;
-	struct virt_host_stats st;
-	struct strbuf xml = STRBUF_INIT;
-	virDomainPtr dom = NULL, redefined = NULL;
-	int r, state;
-
-	r = lv_lookup(lv, inst->uuid, &dom, e);
-	if (r < 0)
-		goto out;
-	if (!dom) {
-		r = rpc_error_set(e, -ENOENT, "NotFound",
-				  "instance %s has no domain on this host",
-				  inst->uuid);
-		goto out;
-	}
-	state = r = domain_state(dom, e);
-	if (r < 0)
-		goto out;
-	if (state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_CRASHED) {
-		r = rpc_error_set(e, -EBUSY, "InstanceInvalidState",
-				  "instance %s must be stopped to be resized",
-				  inst->uuid);
-		goto out;
-	}
-	if (virDomainHasManagedSaveImage(dom, 0) == 1) {
-		r = rpc_error_set(e, -EBUSY, "InstanceInvalidState",
-				  "instance %s is suspended: it must be stopped "
-				  "to be resized", inst->uuid);
-		goto out;
-	}
-	r = domain_sizes(dom, &have, e);
-	if (r < 0)
-		goto out;
-	r = lv_host_stats(d, &st, e);
-	if (r < 0)
-		goto out;
-	r = capacity_check_growth(&st, &have, &want, e);
-	if (r < 0)
-		goto out;
-	r = domain_xml_build(inst, lv->virt_type, lv->console_dir, &xml);
-	if (r < 0) {
-		rpc_error_set(e, r, "InvalidInput", "unknown virt type %s",
-			      lv->virt_type);
-		goto out;
-	}
-	redefined = virDomainDefineXML(lv->conn, xml.buf);
-	if (!redefined)
-		r = lv_error(e);
-out:
-	if (redefined)
-		virDomainFree(redefined);
-	if (dom)
-		virDomainFree(dom);
-	strbuf_release(&xml);
-	return r;
-}
-
 static int op_destroy(struct libvirt_driver *lv, virDomainPtr dom, int state,
 		      struct rpc_error *e)
 {
@@ -533,6 +455,28 @@ static void free_domains(virDomainPtr *doms, int n)
 	free(doms);
 }
 
+/* The sizes dom was defined with: vCPUs and memory from libvirt, disk from
+ * the novafs metadata. */
+static int domain_sizes(virDomainPtr dom, struct virt_sizes *sz,
+			struct rpc_error *e)
+{
+	unsigned long long disk_gb = 0;
+	virDomainInfo info;
+	char *meta;
+
+	if (virDomainGetInfo(dom, &info) < 0)
+		return lv_error(e);
+	sz->vcpus = info.nrVirtCpu;
+	sz->memory_mb = (long long)(info.maxMem / 1024);
+	meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+				    NOVAFS_XMLNS, 0);
+	domain_xml_metadata_disk_gb(meta, &disk_gb);
+	free(meta);
+	virResetLastError();
+	sz->disk_gb = (long long)disk_gb;
+	return 0;
+}
+
 static int lv_list(struct virt_driver *d, struct virt_domain_state **out,
 		   size_t *count, struct rpc_error *e)
 {
@@ -555,13 +499,20 @@ static int lv_list(struct virt_driver *d, struct virt_domain_state **out,
 
 		if (!is_novafs(doms[i], ds->uuid))
 			continue;
+		state = r = domain_state(doms[i], e);
+		if (r >= 0)
+			r = domain_sizes(doms[i], &ds->sizes, e);
 		/* One that vanished meanwhile is simply not listed. */
-		state = domain_state(doms[i], e);
-		if (state < 0)
+		if (r < 0 && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
 			continue;
+		if (r < 0) {
+			*count = 0;
+			goto out;
+		}
 		ds->power = power_state_of(doms[i], state);
 		(*count)++;
 	}
+	r = 0;
 	virResetLastError();
 	*out = list;
 	list = NULL;
@@ -571,59 +522,100 @@ out:
 	return r;
 }
 
-/* Adds what one novafs domain holds to st. */
-static void add_domain_usage(virDomainPtr dom, struct virt_host_stats *st)
-{
-	struct virt_sizes sz;
-	struct rpc_error e = { 0 };
-
-	if (!is_novafs(dom, NULL) || domain_sizes(dom, &sz, &e) < 0)
-		return;
-	st->vcpus_used += sz.vcpus;
-	st->memory_mb_used += sz.memory_mb;
-	st->disk_gb_used += sz.disk_gb;
-}
-
-static int lv_host_stats(struct virt_driver *d, struct virt_host_stats *st,
-			 struct rpc_error *e)
+static int lv_host_info(struct virt_driver *d, struct virt_host_info *h,
+			struct rpc_error *e)
 {
 	struct libvirt_driver *lv = to_lv(d);
-	virDomainPtr *doms = NULL;
 	virNodeInfo node;
 	struct statvfs vfs;
 	const char *type;
-	int i, n = 0, r;
+	int r;
 
-	memset(st, 0, sizeof(*st));
+	memset(h, 0, sizeof(*h));
 	r = lv_ensure_conn(lv, e);
 	if (r < 0)
-		goto out;
-	if (virNodeGetInfo(lv->conn, &node) < 0) {
-		r = lv_error(e);
-		goto out;
-	}
-	st->vcpus = node.cpus;
-	st->memory_mb = (long long)(node.memory / 1024);
+		return r;
+	if (virNodeGetInfo(lv->conn, &node) < 0)
+		return lv_error(e);
+	h->total.vcpus = node.cpus;
+	h->total.memory_mb = (long long)(node.memory / 1024);
 	if (lv->disk_gb > 0)
-		st->disk_gb = lv->disk_gb;
+		h->total.disk_gb = lv->disk_gb;
 	else if (statvfs("/", &vfs) == 0)
-		st->disk_gb = (long long)(((unsigned long long)vfs.f_blocks *
-					   vfs.f_frsize) >> 30);
+		h->total.disk_gb = (long long)(((unsigned long long)vfs.f_blocks *
+						vfs.f_frsize) >> 30);
 	type = virConnectGetType(lv->conn);
-	snprintf(st->hypervisor_type, sizeof(st->hypervisor_type), "%s",
+	snprintf(h->hypervisor_type, sizeof(h->hypervisor_type), "%s",
 		 type ? type : "unknown");
+	return 0;
+}
 
-	n = r = all_domains(lv, &doms, e);
-	if (r < 0) {
-		n = 0;
+static int lv_resize(struct virt_driver *d, const struct virt_instance *inst,
+		     struct rpc_error *e)
+{
+	struct libvirt_driver *lv = to_lv(d);
+	struct virt_domain_state *doms = NULL;
+	struct virt_sizes want, have, used;
+	struct virt_host_info h;
+	struct strbuf xml = STRBUF_INIT;
+	virDomainPtr dom = NULL, redefined = NULL;
+	size_t n = 0;
+	int r, state;
+
+	r = lv_lookup(lv, inst->uuid, &dom, e);
+	if (r < 0)
+		goto out;
+	if (!dom) {
+		r = rpc_error_set(e, -ENOENT, "NotFound",
+				  "instance %s has no domain on this host",
+				  inst->uuid);
 		goto out;
 	}
-	r = 0;
-	for (i = 0; i < n; i++)
-		add_domain_usage(doms[i], st);
-	virResetLastError();
+	state = r = domain_state(dom, e);
+	if (r < 0)
+		goto out;
+	if (state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_CRASHED) {
+		r = rpc_error_set(e, -EBUSY, "InstanceInvalidState",
+				  "instance %s must be stopped to be resized",
+				  inst->uuid);
+		goto out;
+	}
+	if (virDomainHasManagedSaveImage(dom, 0) == 1) {
+		r = rpc_error_set(e, -EBUSY, "InstanceInvalidState",
+				  "instance %s is suspended: it must be stopped "
+				  "to be resized", inst->uuid);
+		goto out;
+	}
+	r = domain_sizes(dom, &have, e);
+	if (r < 0)
+		goto out;
+	r = lv_host_info(d, &h, e);
+	if (r < 0)
+		goto out;
+	r = lv_list(d, &doms, &n, e);
+	if (r < 0)
+		goto out;
+	capacity_used(doms, n, &used);
+	capacity_sizes_of(inst, &want);
+	r = capacity_check_growth(&h.total, &used, &have, &want, e);
+	if (r < 0)
+		goto out;
+	r = domain_xml_build(inst, lv->virt_type, lv->console_dir, &xml);
+	if (r < 0) {
+		rpc_error_set(e, r, "InvalidInput", "unknown virt type %s",
+			      lv->virt_type);
+		goto out;
+	}
+	redefined = virDomainDefineXML(lv->conn, xml.buf);
+	if (!redefined)
+		r = lv_error(e);
 out:
-	free_domains(doms, n);
+	if (redefined)
+		virDomainFree(redefined);
+	if (dom)
+		virDomainFree(dom);
+	free(doms);
+	strbuf_release(&xml);
 	return r;
 }
 
@@ -658,6 +650,8 @@ static void lv_close(struct virt_driver *d)
 	if (!lv)
 		return;
 	lv_disconnect(lv);
+	if (lv->test_fd >= 0)
+		close(lv->test_fd);
 	free(lv->uri);
 	free(lv->console_dir);
 	free(lv);
@@ -677,7 +671,7 @@ static const struct virt_driver_ops libvirt_ops = {
 	.power_state = lv_power_state,
 	.flavor = lv_flavor,
 	.list = lv_list,
-	.host_stats = lv_host_stats,
+	.host_info = lv_host_info,
 	.console_log = lv_console_log,
 	.on_event = lv_on_event,
 	.close = lv_close,
@@ -688,6 +682,48 @@ const char *libvirt_default_virt_type(const char *uri)
 	if (uri && (strncmp(uri, "test:", 5) == 0 || strncmp(uri, "test+", 5) == 0))
 		return "test";
 	return access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "qemu";
+}
+
+/*
+ * Writes the definition of a private test hypervisor of size's vCPUs and
+ * memory to a new memfd (lv->test_fd, open for as long as the driver) and
+ * points lv->uri at it.  Beside the size, it is test:///default's: one
+ * running domain "test" of its own, which is not novafs's.  Returns 0 or
+ * -errno with e.
+ */
+static int test_host_make(struct libvirt_driver *lv,
+			  const struct virt_sizes *size, struct rpc_error *e)
+{
+	struct strbuf xml = STRBUF_INIT, uri = STRBUF_INIT;
+	ssize_t n;
+	int r = 0;
+
+	strbuf_addf(&xml,
+		    "<node>\n"
+		    "  <cpu><nodes>1</nodes><sockets>1</sockets><cores>%lld</cores>"
+		    "<threads>1</threads></cpu>\n"
+		    "  <memory>%lld</memory>\n"
+		    "  <domain type='test'><name>test</name>"
+		    "<uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>"
+		    "<memory>8388608</memory><currentMemory>2097152</currentMemory>"
+		    "<vcpu>2</vcpu><os><type>hvm</type></os></domain>\n"
+		    "</node>\n", size->vcpus, size->memory_mb * 1024);
+	lv->test_fd = memfd_create("novafs-test-host", MFD_CLOEXEC);
+	if (lv->test_fd < 0)
+		r = -errno;
+	else if ((n = write(lv->test_fd, xml.buf, xml.len)) != (ssize_t)xml.len)
+		r = n < 0 ? -errno : -EIO;
+	if (r < 0) {
+		rpc_error_set(e, r, NULL, "cannot write the test host's definition: %s",
+			      strerror(-r));
+		goto out;
+	}
+	/* libvirt's test driver opens the file named by the URI's path. */
+	strbuf_addf(&uri, "test:///proc/self/fd/%d", lv->test_fd);
+	lv->uri = strbuf_detach(&uri, NULL);
+out:
+	strbuf_release(&xml);
+	return r;
 }
 
 int libvirt_driver_open(const struct libvirt_config *cfg,
@@ -708,17 +744,23 @@ int libvirt_driver_open(const struct libvirt_config *cfg,
 				     "libvirt's events run on another loop");
 	virSetErrorFunc(NULL, silent_error_handler);
 	lv = calloc(1, sizeof(*lv));
-	if (!lv || !(lv->uri = strdup(cfg->uri)) ||
-	    (cfg->console_dir && !(lv->console_dir = strdup(cfg->console_dir)))) {
-		r = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
-		goto out;
-	}
+	if (!lv)
+		return rpc_error_set(e, -ENOMEM, NULL, "out of memory");
 	lv->base.ops = &libvirt_ops;
 	lv->callback = -1;
-	lv->disk_gb = cfg->disk_gb;
+	lv->test_fd = -1;
+	lv->disk_gb = cfg->test_host ? cfg->test_host->disk_gb : cfg->disk_gb;
 	lv->events = cfg->loop != NULL;
 	snprintf(lv->virt_type, sizeof(lv->virt_type), "%s", cfg->virt_type);
-	r = lv_ensure_conn(lv, e);
+	if (cfg->test_host)
+		r = test_host_make(lv, cfg->test_host, e);
+	else if (!(lv->uri = strdup(cfg->uri)))
+		r = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	if (r == 0 && cfg->console_dir &&
+	    !(lv->console_dir = strdup(cfg->console_dir)))
+		r = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	if (r == 0)
+		r = lv_ensure_conn(lv, e);
 	if (r < 0)
 		goto out;
 	*out = &lv->base;

@@ -8,6 +8,14 @@
  * every report interval and, with up: false, when SIGINT or SIGTERM stops
  * it.  libvirt's events run on the same loop (virt_event.h).  It never
  * touches a database.
+ *
+ * A host on libvirt's test driver (test:///default, the default) is the
+ * size its test_* options say, so that several of them on one machine can
+ * model any hosts: the driver makes a private test hypervisor of that
+ * size (driver.h, test_host).  Any other URI is a hypervisor novafs does
+ * not make, whose size is what libvirt says (and disk_gb, or the size of
+ * /): setting a test_* option there is refused at start, as is disk_gb on
+ * test:///default, rather than left silently without effect.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +35,7 @@ struct compute_config {
 	char *libvirt_uri;
 	char *virt_type;
 	long long disk_gb;
+	struct virt_sizes test_host;   /* 0: not set, the TEST_HOST_* default */
 	long long shutdown_timeout_s;
 	char *console_dir;
 };
@@ -41,17 +50,38 @@ static int check_virt_type(const char *value, enum opt_source from, char *err,
 	return -EINVAL;
 }
 
+/* A test-driver host's size when its options do not say: one that takes
+ * 100 m1.tiny or 10 m1.large with the scheduler's default ratios. */
+#define TEST_HOST_VCPUS 64
+#define TEST_HOST_MEMORY_MB 262144
+#define TEST_HOST_DISK_GB 2048
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const struct opt compute_options[] = {
 	{ "compute", "libvirt_uri", "--libvirt-uri", OPT_STR,
-	  offsetof(struct compute_config, libvirt_uri), "test:///default", 0, 0,
-	  NULL, "URI", "the libvirt connection", NULL },
+	  offsetof(struct compute_config, libvirt_uri), LIBVIRT_TEST_DEFAULT_URI,
+	  0, 0, NULL, "URI", "the libvirt connection", NULL },
 	{ "compute", "virt_type", "--virt-type", OPT_STR,
 	  offsetof(struct compute_config, virt_type), NULL, 0, 0, NULL, "TYPE",
 	  "the domain type, test, qemu or kvm (default: test for test: and test+ URIs, "
 	  "else kvm when /dev/kvm exists, else qemu)", check_virt_type },
 	{ "compute", "disk_gb", "--disk-gb", OPT_INT,
 	  offsetof(struct compute_config, disk_gb), "0", 0, 1LL << 40, NULL, "GB",
-	  "the disk capacity to report (0: the size of /)", NULL },
+	  "the disk capacity to report (0: the size of /); not with "
+	  LIBVIRT_TEST_DEFAULT_URI ", whose is test_disk_gb", NULL },
+	{ "compute", "test_vcpus", "--test-vcpus", OPT_INT,
+	  offsetof(struct compute_config, test_host.vcpus), NULL, 1, 65536, NULL,
+	  "N", "the vCPUs of a " LIBVIRT_TEST_DEFAULT_URI " host (default "
+	  STR(TEST_HOST_VCPUS) "); refused with any other libvirt_uri", NULL },
+	{ "compute", "test_memory_mb", "--test-memory-mb", OPT_INT,
+	  offsetof(struct compute_config, test_host.memory_mb), NULL, 1, 1LL << 30,
+	  NULL, "MB", "the memory of a " LIBVIRT_TEST_DEFAULT_URI " host (default "
+	  STR(TEST_HOST_MEMORY_MB) "); refused with any other libvirt_uri", NULL },
+	{ "compute", "test_disk_gb", "--test-disk-gb", OPT_INT,
+	  offsetof(struct compute_config, test_host.disk_gb), NULL, 1, 1LL << 40,
+	  NULL, "GB", "the disk of a " LIBVIRT_TEST_DEFAULT_URI " host (default "
+	  STR(TEST_HOST_DISK_GB) "); refused with any other libvirt_uri", NULL },
 	{ "compute", "shutdown_timeout", "--shutdown-timeout", OPT_INT,
 	  offsetof(struct compute_config, shutdown_timeout_s), "60", 0, 86400,
 	  NULL, "SECONDS",
@@ -63,6 +93,41 @@ static const struct opt compute_options[] = {
 	  "where virtlogd writes qemu/kvm domains' serial consoles", NULL },
 	OPT_END
 };
+
+/*
+ * Fills lv's size from cfg: a private test hypervisor of cfg's test_host
+ * (defaults filled in) for test:///default, else disk_gb.  Returns 0, or
+ * -EINVAL with a reason in e when an option set does not apply to the
+ * URI.
+ */
+static int host_size(struct compute_config *cfg, struct libvirt_config *lv,
+		     struct rpc_error *e)
+{
+	struct virt_sizes *t = &cfg->test_host;
+
+	if (strcmp(cfg->libvirt_uri, LIBVIRT_TEST_DEFAULT_URI) != 0) {
+		if (t->vcpus || t->memory_mb || t->disk_gb)
+			return rpc_error_set(e, -EINVAL, NULL,
+					     "test_vcpus, test_memory_mb and test_disk_gb "
+					     "size a " LIBVIRT_TEST_DEFAULT_URI " host only, "
+					     "not %s, whose size is what libvirt says",
+					     cfg->libvirt_uri);
+		lv->disk_gb = cfg->disk_gb;
+		return 0;
+	}
+	if (cfg->disk_gb)
+		return rpc_error_set(e, -EINVAL, NULL,
+				     "disk_gb is a real hypervisor's disk: a "
+				     LIBVIRT_TEST_DEFAULT_URI " host's is test_disk_gb");
+	if (!t->vcpus)
+		t->vcpus = TEST_HOST_VCPUS;
+	if (!t->memory_mb)
+		t->memory_mb = TEST_HOST_MEMORY_MB;
+	if (!t->disk_gb)
+		t->disk_gb = TEST_HOST_DISK_GB;
+	lv->test_host = t;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -101,8 +166,12 @@ int main(int argc, char **argv)
 	}
 	lv.uri = cfg.libvirt_uri;
 	lv.virt_type = cfg.virt_type;
-	lv.disk_gb = cfg.disk_gb;
 	lv.loop = d.loop;
+	rc = host_size(&cfg, &lv, &e);
+	if (rc < 0) {
+		log_error("%s", e.message);
+		goto out;
+	}
 	/* virtlogd writes the logs; the test driver has none. */
 	if (strcmp(cfg.virt_type, "test") != 0) {
 		if (mkdir(cfg.console_dir, 0750) < 0 && errno != EEXIST) {
@@ -136,6 +205,10 @@ int main(int argc, char **argv)
 	}
 	log_info("host %s serving topic compute (libvirt %s, virt type %s)",
 		 m.host, cfg.libvirt_uri, cfg.virt_type);
+	if (lv.test_host)
+		log_info("a test host of %lld vCPUs, %lld MB and %lld GB",
+			 lv.test_host->vcpus, lv.test_host->memory_mb,
+			 lv.test_host->disk_gb);
 	rc = loop_run(d.loop);
 	if (rc < 0)
 		log_error("the event loop failed: %s", strerror(-rc));

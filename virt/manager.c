@@ -2,21 +2,28 @@
  * manager.c - the compute manager; see manager.h.
  *
  * Every lifecycle method but resize is a cast: novafs learns the outcome
- * only from the instance_update this host casts to the conductor, so
- * every outcome, success or a libvirt failure, produces exactly one
- * report, and it says the state the domain is in then (an action that
+ * only from the instance_update this host casts to the conductor, so every
+ * outcome, success, a refused claim or a libvirt failure, produces exactly
+ * one report, and it says the state the domain is in then (an action that
  * does not apply, pausing a stopped domain say, changes nothing and
- * reports that state: handlers are idempotent).  A request is acknowledged only once the broker has taken its
- * report: a host that dies in between gets the request again and acts
- * again (every action is idempotent), so no report is ever lost for good.
- * The report waits for the bus while it is down, for as long as a broker
- * restart can take; the conductor applies a report only while its
- * expected_task_state holds, so a late or repeated one changes nothing.
- * terminate_instance is a cast too; get_instance_state and
- * resize_instance are calls and answer directly.
+ * reports that state: handlers are idempotent).  A request is acknowledged
+ * only once the broker has taken its report: a host that dies in between
+ * gets the request again and acts again (every action is idempotent), so
+ * no report is ever lost for good.  The report waits for the bus while it
+ * is down, for as long as a broker restart can take; the conductor applies
+ * a report only while its expected_task_state holds, so a late or repeated
+ * one changes nothing.  terminate_instance is a cast too;
+ * get_instance_state and resize_instance are calls and answer directly.
  *
  * A clean stop and a soft reboot wait for the guest (guest_wait.h); any
  * other request for the same domain cuts that wait short first.
+ *
+ * A start that carries the scheduler's limits is a placement: the host
+ * claims the instance against its own count first (claim(), Nova's
+ * instance_claim) and refuses with ComputeResourcesUnavailable, defining
+ * nothing, when it does not fit; novafs then places it elsewhere.  The
+ * heartbeat counts what the host holds when it is sent, from the same
+ * listing as the UUIDs it names.
  */
 #include "manager.h"
 
@@ -29,6 +36,7 @@
 #include "common/strbuf.h"
 #include "rpc/bus.h"
 #include "rpc/methods.h"
+#include "capacity.h"
 #include "console.h"
 #include "driver.h"
 #include "guest_wait.h"
@@ -122,6 +130,50 @@ void compute_finish(struct compute_manager *m, struct rpc_request *req,
 	report(m, req, uuid, vm_state, power, rc < 0 ? e : NULL);
 }
 
+/*
+ * Nova's instance_claim for a start with limits (the scheduler placed inst
+ * here, limits being what the host may hold in all once it holds inst):
+ * 0 when what the host's domains hold plus inst's sizes stays within
+ * limits, else -ENOSPC ("ComputeResourcesUnavailable", capacity.h), or
+ * -errno with e when the domains cannot be listed.  An instance that has a
+ * domain here already (a start redelivered or repeated) is counted, and
+ * not claimed again.
+ *
+ * The count is taken afresh from the hypervisor, not kept between
+ * requests: it costs one listing per placement (some 7 us a domain on the
+ * test driver), and can never drift from what libvirt holds.  There is
+ * no list of claims in progress, because there is never one: the
+ * listing, this check and the define after it (act(), ACT_START) run in
+ * one handler on the loop's only thread, and libvirt's calls block without
+ * running the loop, so no other request can come in between; once
+ * defined, the domain counts itself.
+ */
+static int claim(struct compute_manager *m, const struct virt_instance *inst,
+		 json_t *limits, struct rpc_error *e)
+{
+	struct virt_domain_state *doms = NULL;
+	struct virt_sizes most, used, want;
+	size_t n = 0, i;
+	int rc;
+
+	rc = m->drv->ops->list(m->drv, &doms, &n, e);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (strcmp(doms[i].uuid, inst->uuid) == 0)
+			goto out;
+	/* The contract made sure all three are there. */
+	most.vcpus = json_integer_value(json_object_get(limits, "vcpus"));
+	most.memory_mb = json_integer_value(json_object_get(limits, "memory_mb"));
+	most.disk_gb = json_integer_value(json_object_get(limits, "disk_gb"));
+	capacity_used(doms, n, &used);
+	capacity_sizes_of(inst, &want);
+	rc = capacity_check_claim(&most, &used, &want, e);
+out:
+	free(doms);
+	return rc;
+}
+
 /* What a cast asks of the domain; the driver call for each is in act(). */
 enum action {
 	ACT_START, ACT_STOP, ACT_STOP_CLEAN, ACT_REBOOT_SOFT, ACT_REBOOT_HARD,
@@ -137,13 +189,17 @@ static int act(struct compute_manager *m, struct rpc_request *req,
 	       struct rpc_error *e)
 {
 	struct virt_driver *d = m->drv;
+	json_t *limits = json_object_get(rpc_request_args(req), "limits");
 	enum power_state p = d->ops->power_state(d, inst->uuid);
 	bool reboot = a == ACT_REBOOT_SOFT;
 	int rc;
 
 	switch (a) {
 	case ACT_START:
-		return d->ops->power_on(d, inst, e);
+		/* Without limits (a start of a stopped instance, a sender
+		 * older than 1.2) the domain is there, and counted, already. */
+		rc = limits ? claim(m, inst, limits, e) : 0;
+		return rc < 0 ? rc : d->ops->power_on(d, inst, e);
 	case ACT_STOP_CLEAN:
 	case ACT_REBOOT_SOFT:
 		if (p == POWER_RUNNING) {
@@ -352,28 +408,47 @@ static void domain_event(void *ctx, const char *uuid, bool started)
 	sync_soon(m, uuid);
 }
 
-/* The heartbeat's numbers: the host's capacity and what its domains hold. */
+/*
+ * The heartbeat's numbers, counted as it is sent (so a domain defined just
+ * before counts): the host's capacity, what its domains hold, and the
+ * UUIDs of those domains, from the one listing the sums come from (the
+ * scheduler drops its claim for each).
+ */
 static int host_stats(void *ctx, json_t *args, struct rpc_error *e)
 {
 	struct compute_manager *m = ctx;
-	struct virt_host_stats st;
-	json_t *stats;
+	struct virt_domain_state *doms = NULL;
+	struct virt_host_info h;
+	struct virt_sizes used;
+	json_t *uuids = NULL, *stats = NULL;
+	size_t n = 0, i;
 	int rc;
 
-	rc = m->drv->ops->host_stats(m->drv, &st, e);
+	rc = m->drv->ops->host_info(m->drv, &h, e);
+	if (rc == 0)
+		rc = m->drv->ops->list(m->drv, &doms, &n, e);
 	if (rc < 0)
 		return rc;
-	stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-			  "vcpus", (json_int_t)st.vcpus,
-			  "vcpus_used", (json_int_t)st.vcpus_used,
-			  "memory_mb", (json_int_t)st.memory_mb,
-			  "memory_mb_used", (json_int_t)st.memory_mb_used,
-			  "disk_gb", (json_int_t)st.disk_gb,
-			  "disk_gb_used", (json_int_t)st.disk_gb_used,
-			  "hypervisor_type", st.hypervisor_type);
+	capacity_used(doms, n, &used);
+	uuids = json_array();
+	for (i = 0; uuids && i < n; i++)
+		if (json_array_append_new(uuids, json_string(doms[i].uuid)) < 0)
+			break;
+	if (uuids && i == n)
+		stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:O}",
+				  "vcpus", (json_int_t)h.total.vcpus,
+				  "vcpus_used", (json_int_t)used.vcpus,
+				  "memory_mb", (json_int_t)h.total.memory_mb,
+				  "memory_mb_used", (json_int_t)used.memory_mb,
+				  "disk_gb", (json_int_t)h.total.disk_gb,
+				  "disk_gb_used", (json_int_t)used.disk_gb,
+				  "hypervisor_type", h.hypervisor_type,
+				  "instances", uuids);
 	if (!stats || json_object_update(args, stats) < 0)
 		rc = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	json_decref(uuids);
 	json_decref(stats);
+	free(doms);
 	return rc;
 }
 

@@ -8,8 +8,11 @@
  * handler asks the driver to act and reports the outcome.  What a host
  * says about an instance leaves it in one shape, compute_instance_update_args(),
  * as conductor_instance_update; what it says about itself is its
- * heartbeat, the driver's numbers (rpc/bus.h, "Heartbeats"), and the list
- * of its domains (sync.h).  Around it: operations that wait for a guest
+ * heartbeat (rpc/bus.h, "Heartbeats": its capacity, what its domains hold
+ * and which domains those are, counted as it is sent) and the list of its
+ * domains (sync.h).  A start that carries the scheduler's limits is a
+ * placement, claimed against the host's own count before anything is
+ * defined (capacity.h).  Around it: operations that wait for a guest
  * (guest_wait.h) and the consoles (console.h).
  */
 #ifndef NOVAFS_VIRT_MANAGER_H

@@ -33,9 +33,9 @@ update_seen() {
 # logged FILE PATTERN: FILE has a line matching PATTERN (within 5 s).
 logged() { wait_for 5 grep -q -- "$2" "$1"; }
 
-# No overcommit: the test host (3 GB) holds one m1.small (2 GB), not two.
+# No overcommit: a test host of 3 GB holds one m1.small (2 GB), not two.
 start_scheduler --ram-allocation-ratio 1.0
-start_compute node1
+start_compute node1 --test-vcpus 16 --test-memory-mb 3072
 if ! wait_compute node1; then
 	not_ok "scheduler hears from node1"
 	cat "$LOGS"/*.log >&2

@@ -63,7 +63,7 @@ nsyncs() { syncs "$1" | wc -l; }
 spawn listener "$B/tests/rpcctl" --config "$(identity novafs)" --amqp "$AMQP_URL" \
 	listen conductor
 wait_for 10 grep -q '^listening' "$HEARD" || diag "listener did not start"
-start_compute node1 --shutdown-timeout 3
+start_compute node1 --shutdown-timeout 3 --test-vcpus 16 --test-memory-mb 3072
 check "node1 sends a startup sync" wait_for 10 at_least 1 nsyncs true
 check_eq "... listing no domain (the driver's own \"test\" is not novafs's)" \
 	"$(syncs true | head -n 1)" "[]"
@@ -126,7 +126,7 @@ twice "pausing a missing domain reports it stopped" pause_instance pausing stopp
 # A restarted host says so.
 stop compute-node1
 n=$(nsyncs true)
-start_compute node1
+start_compute node1 --test-vcpus 16 --test-memory-mb 3072
 check "a restarted host sends a startup sync again" wait_for 10 at_least $((n + 1)) nsyncs true
 others() { syncs true; syncs false; }
 check_eq "no sync listed a domain that is not novafs's" \

@@ -8,8 +8,8 @@
 
 I=$MNT/instances
 NLOG=$LOGS/novafs.log
-# Room for the 50 instances below on two test-driver hosts (3 GB each).
-start_scheduler --ram-allocation-ratio 10
+# Two test hosts of the default size: room for the 50 instances below.
+start_scheduler
 start_compute node1
 start_compute node2
 start_novafs || { not_ok "novafs mounted"; done_testing; exit 1; }

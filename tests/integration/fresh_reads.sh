@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 ROUNDS=${ROUNDS:-2000}
-K=8   # the test host (3 GB, ram_allocation_ratio 1.5) holds 9 m1.tiny
+K=8   # instances, m1.tiny each
 I=$MNT/instances
 start_stack || { not_ok "stack up"; done_testing; exit 1; }
 for i in $(seq $K); do

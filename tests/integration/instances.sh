@@ -187,12 +187,13 @@ check "web4 active" wait_for 20 file_is "$I/web4/state" active
 check "the host, back, destroys web2's domain from its queue" wait_for 20 grep -q \
 	"terminate_instance instance $ID2: deleted" "$LOGS/compute-node1.log"
 
-# The scheduler's allocation ratios: with 1% of node1's memory to give,
-# m1.tiny (512 MB) fits nowhere, and the fault says which filter refused.
+# The scheduler's allocation ratios: with 1% of node1's memory to give
+# (2,621 MB of a default test host's 256 GiB), m1.large (8,192 MB) fits
+# nowhere, and the fault says which filter refused.
 check "a scheduler that gives 1% of memory" restart_scheduler --ram-allocation-ratio 0.01
 check "mkdir web5" mkdir "$I/web5"
-check "flavor web5" bash -c "echo m1.tiny > $I/web5/flavor"
+check "flavor web5" bash -c "echo m1.large > $I/web5/flavor"
 check_fails "start with no memory to give fails" "No route to host" bash -c "echo start > $I/web5/ctl"
-check "fault names the RamFilter" grep -q "RamFilter rejected node1 (.* MB free, 512 MB needed)" "$I/web5/fault"
+check "fault names the RamFilter" grep -q "RamFilter rejected node1 (.* MB free, 8192 MB needed)" "$I/web5/fault"
 
 done_testing

@@ -42,7 +42,7 @@ check "Python calls select_destinations on novafs-scheduler" \
 check "Python gets NoValidHost as a RemoteError" \
 	py_is '.error.exc_type == "NoValidHost" and (.error.value | startswith("No valid host: "))' \
 	call scheduler select_destinations \
-	"{\"instance_uuid\":\"$UUID\",\"flavor\":{\"name\":\"m1.huge\",\"vcpus\":1,\"memory_mb\":262144,\"disk_gb\":1}}"
+	"{\"instance_uuid\":\"$UUID\",\"flavor\":{\"name\":\"m1.huge\",\"vcpus\":1,\"memory_mb\":262144,\"disk_gb\":65536}}"
 check "Python casts start_instance to novafs-compute" py cast compute.node1 start_instance \
 	"{\"instance\":$INSTANCE,\"expected_task_state\":\"spawning\"}"
 check "node1 starts it and reports to the conductor" wait_for 10 grep -q \

@@ -59,9 +59,10 @@ check_eq "poll() timed out while nothing changed, then woke when state did" \
 check_eq "with no task, wait answers at once" "$(timeout 2 cat "$I/w1/wait")" active
 
 # Failure: wait says what went wrong.
+# 1% of a default test host's memory, 2,621 MB: no room for m1.large.
 restart_scheduler --ram-allocation-ratio 0.01
 mkdir "$I/w2"
-echo m1.tiny >"$I/w2/flavor"
+echo m1.large >"$I/w2/flavor"
 check_fails "a start nothing has room for" "No route to host" bash -c "echo start > $I/w2/ctl"
 check "wait says the error" sh -c "timeout 5 cat $I/w2/wait | grep -q '^error: NoValidHost: '"
 

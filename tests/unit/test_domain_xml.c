@@ -2,7 +2,7 @@
  * test_domain_xml.c - the compute host's pure parts (the instance object
  * and what its contract refuses, the domain XML, the instance_update
  * shape), then the libvirt driver itself on libvirt's in-process
- * test:///default hypervisor.
+ * test:///default hypervisor, and on a private one of a given size.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "common/strbuf.h"
 #include "rpc/methods.h"
 #include "rpc/rpc.h"
+#include "../../virt/capacity.h"
 #include "../../virt/domain_xml.h"
 #include "../../virt/driver.h"
 #include "../../virt/instance.h"
@@ -212,13 +213,29 @@ static void test_update_args(void)
 	json_decref(a);
 }
 
+/* What the driver's listing says the host holds, into used. */
+static int held(struct virt_driver *d, struct virt_sizes *used,
+		struct rpc_error *e)
+{
+	struct virt_domain_state *list = NULL;
+	size_t n = 0;
+	int rc = d->ops->list(d, &list, &n, e);
+
+	capacity_used(list, n, used);
+	free(list);
+	return rc;
+}
+
 /* The libvirt driver against test:///default: an in-process fake
  * hypervisor with 16 CPUs, 3 GB and one domain "test" (not ours). */
 static void test_libvirt_driver(void)
 {
-	struct libvirt_config cfg = { "test:///default", "xen", 42, NULL, NULL };
+	struct libvirt_config cfg = {
+		.uri = "test:///default", .virt_type = "xen", .disk_gb = 42,
+	};
 	struct virt_driver *d = NULL;
-	struct virt_host_stats st;
+	struct virt_host_info h;
+	struct virt_sizes used;
 	struct virt_instance inst;
 	struct rpc_error e = { 0 };
 	struct strbuf xml = STRBUF_INIT;
@@ -237,27 +254,28 @@ static void test_libvirt_driver(void)
 	CHECK_INT(libvirt_driver_open(&cfg, &d, &e), 0);
 	if (!d)
 		return;
-	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
-	CHECK_INT(st.vcpus, 16);
-	CHECK_INT(st.memory_mb, 3072);
-	CHECK_INT(st.disk_gb, 42);
-	CHECK_INT(st.vcpus_used, 0);
-	CHECK_INT(st.memory_mb_used, 0);
-	CHECK_STR(st.hypervisor_type, "TEST");
+	CHECK_INT(d->ops->host_info(d, &h, &e), 0);
+	CHECK_INT(h.total.vcpus, 16);
+	CHECK_INT(h.total.memory_mb, 3072);
+	CHECK_INT(h.total.disk_gb, 42);
+	CHECK_STR(h.hypervisor_type, "TEST");
+	CHECK_INT(held(d, &used, &e), 0);
+	CHECK_INT(used.vcpus, 0);
+	CHECK_INT(used.memory_mb, 0);
 	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_NOSTATE);
 
 	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
 	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_RUNNING);
 	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
-	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
-	CHECK_INT(st.vcpus_used, 2);
-	CHECK_INT(st.memory_mb_used, 2048);
-	CHECK_INT(st.disk_gb_used, 20);
+	CHECK_INT(held(d, &used, &e), 0);
+	CHECK_INT(used.vcpus, 2);
+	CHECK_INT(used.memory_mb, 2048);
+	CHECK_INT(used.disk_gb, 20);
 
 	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
 	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_SHUTDOWN);
 	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
-	CHECK_MSG(d->ops->host_stats(d, &st, &e) == 0 && st.memory_mb_used == 2048,
+	CHECK_MSG(held(d, &used, &e) == 0 && used.memory_mb == 2048,
 		  "a stopped instance still holds its resources");
 	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
 	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_RUNNING);
@@ -266,8 +284,8 @@ static void test_libvirt_driver(void)
 	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_NOSTATE);
 	CHECK_INT(d->ops->destroy(d, inst.uuid, &e), 0);
 	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
-	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
-	CHECK_INT(st.memory_mb_used, 0);
+	CHECK_INT(held(d, &used, &e), 0);
+	CHECK_INT(used.memory_mb, 0);
 
 	/* A libvirt refusal: a domain already holds the instance's name under
 	 * another uuid.  test:///default is one hypervisor per process, so a
@@ -300,11 +318,14 @@ static void test_libvirt_driver(void)
  * the listing, the flavor and a resize say, on test:///default. */
 static void test_libvirt_lifecycle(void)
 {
-	struct libvirt_config cfg = { "test:///default", "test", 0, "/nonexistent", NULL };
+	struct libvirt_config cfg = {
+		.uri = "test:///default", .virt_type = "test",
+		.console_dir = "/nonexistent",
+	};
 	struct virt_domain_state *list = NULL;
 	struct virt_driver *d = NULL;
 	struct virt_instance inst, big;
-	struct virt_host_stats st;
+	struct virt_sizes used;
 	struct strbuf buf = STRBUF_INIT;
 	struct rpc_error e = { 0 };
 	json_t *obj = instance_json();
@@ -384,9 +405,9 @@ static void test_libvirt_lifecycle(void)
 	CHECK_INT(d->ops->resize(d, &big, &e), 0);
 	CHECK_INT(d->ops->flavor(d, inst.uuid, &buf, &e), 1);
 	CHECK_STR(buf.buf, "m1.medium");
-	CHECK_INT(d->ops->host_stats(d, &st, &e), 0);
-	CHECK_INT(st.memory_mb_used, 3072);
-	CHECK_INT(st.vcpus_used, 4);
+	CHECK_INT(held(d, &used, &e), 0);
+	CHECK_INT(used.memory_mb, 3072);
+	CHECK_INT(used.vcpus, 4);
 	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
 	CHECK_MSG(d->ops->resize(d, &inst, &e) == -EBUSY,
 		  "a running domain is not resized: %s", e.message);
@@ -398,6 +419,61 @@ static void test_libvirt_lifecycle(void)
 	d->ops->close(d);
 }
 
+/* A private test hypervisor of a given size: libvirt reports that size,
+ * domains work as on test:///default, and no other connection sees them. */
+static void test_libvirt_test_host(void)
+{
+	const struct virt_sizes size = { 64, 262144, 2048 };
+	struct libvirt_config cfg = {
+		.uri = "test:///default", .virt_type = "test", .disk_gb = 42,
+		.test_host = &size,
+	};
+	struct virt_domain_state *list = NULL;
+	struct virt_driver *d = NULL;
+	struct virt_instance inst;
+	struct virt_host_info h;
+	struct rpc_error e = { 0 };
+	json_t *obj = instance_json();
+	virConnectPtr conn;
+	size_t n = 0;
+
+	instance_from_json(obj, &inst);
+	json_decref(obj);
+	CHECK_INT(libvirt_driver_open(&cfg, &d, &e), 0);
+	if (!d)
+		return;
+	CHECK_INT(d->ops->host_info(d, &h, &e), 0);
+	CHECK_MSG(h.total.vcpus == 64 && h.total.memory_mb == 262144 &&
+		  h.total.disk_gb == 2048, "libvirt reports the size it was given "
+		  "(%lld vCPUs, %lld MB, %lld GB)", h.total.vcpus,
+		  h.total.memory_mb, h.total.disk_gb);
+	CHECK_STR(h.hypervisor_type, "TEST");
+	CHECK_INT(d->ops->list(d, &list, &n, &e), 0);
+	CHECK_MSG(n == 0, "its own domain \"test\" is not listed");
+	free(list);
+
+	CHECK_INT(d->ops->power_on(d, &inst, &e), 0);
+	CHECK_INT(d->ops->power_state(d, inst.uuid), POWER_RUNNING);
+	CHECK_INT(d->ops->list(d, &list, &n, &e), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_STR(list[0].uuid, LUUID);
+		CHECK_MSG(list[0].sizes.vcpus == 2 && list[0].sizes.memory_mb == 2048 &&
+			  list[0].sizes.disk_gb == 20, "listed with its sizes");
+	}
+	free(list);
+	conn = virConnectOpen("test:///default");
+	CHECK_MSG(conn && virConnectNumOfDefinedDomains(conn) == 0 &&
+		  virConnectNumOfDomains(conn) == 1,
+		  "test:///default has none of its domains");
+	if (conn)
+		virConnectClose(conn);
+	CHECK_INT(d->ops->power_off(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->destroy(d, inst.uuid, &e), 0);
+	CHECK_INT(d->ops->exists(d, inst.uuid, &e), 0);
+	d->ops->close(d);
+}
+
 int main(void)
 {
 	test_instance_parsing();
@@ -406,5 +482,6 @@ int main(void)
 	test_update_args();
 	test_libvirt_driver();
 	test_libvirt_lifecycle();
+	test_libvirt_test_host();
 	return test_done();
 }

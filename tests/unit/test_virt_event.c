@@ -118,7 +118,9 @@ static void on_lifecycle(void *ctx, const char *uuid, bool started)
 
 static void test_lifecycle(struct loop *l)
 {
-	struct libvirt_config cfg = { "test:///default", "test", 0, NULL, l };
+	struct libvirt_config cfg = {
+		.uri = "test:///default", .virt_type = "test", .loop = l,
+	};
 	struct virt_instance inst = { LUUID, "web1", "m1.small", 1, 512, 1 };
 	struct virt_driver *d = NULL;
 	struct rpc_error e = { 0 };
