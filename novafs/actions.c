@@ -560,6 +560,23 @@ static void host_chosen(struct run *r)
 		store_do(spawn_run, step_committed, r);
 }
 
+/* 0 when inst's server group, if any, can place it: it exists and has
+ * a policy.  Else -EINVAL with e. */
+static int check_group(const struct obj *inst, struct rpc_error *e)
+{
+	const char *name = obj_text(inst, I_GROUP);
+	const struct obj *g = name[0] ? group_find(name) : NULL;
+
+	if (name[0] && !g)
+		return rpc_error_set(e, -EINVAL, "InstanceGroupNotFound",
+				     "group %s does not exist", name);
+	if (g && !obj_len(g, G_POLICY))
+		return rpc_error_set(e, -EINVAL, "InvalidInput",
+				     "group %s has no policy: write affinity or "
+				     "anti-affinity to groups/%s/policy", name, name);
+	return 0;
+}
+
 /* Adds each host of the blank-separated list to the array hosts. */
 static int add_hosts(json_t *hosts, const char *list)
 {
@@ -583,20 +600,12 @@ static int add_hosts(json_t *hosts, const char *list)
 static json_t *scheduler_args(struct run *r)
 {
 	const char *group_name = obj_text(r->o, I_GROUP);
-	json_t *args, *ignore = json_array(), *group = NULL;
-	struct obj *g = NULL;
+	json_t *args, *ignore, *group = NULL;
+	struct obj *g = group_name[0] ? group_find(group_name) : NULL;
 
-	if (group_name[0] && !(g = group_find(group_name)))
-		rpc_error_set(&r->e, -EINVAL, "InstanceGroupNotFound",
-			      "group %s does not exist", group_name);
-	else if (g && !obj_len(g, G_POLICY))
-		rpc_error_set(&r->e, -EINVAL, "InvalidInput",
-			      "group %s has no policy: write affinity or "
-			      "anti-affinity to groups/%s/policy", g->name, g->name);
-	if (r->e.err) {
-		json_decref(ignore);
-		return NULL;
-	}
+	/* Its group was checked at the claim, and cannot change while it
+	 * is a member (group.h). */
+	ignore = json_array();
 	args = json_pack("{s:s, s:O, s:o*, s:o}", "instance_uuid", r->o->uuid,
 			 "flavor", r->flavor,
 			 "group", g ? (group = group_describe(g, r->o)) : NULL,
@@ -794,6 +803,8 @@ static int claim_run(struct txn *t, void *ctx)
 	if (rc == 0 && r->a->method == &compute_terminate_instance && r->launched &&
 	    !(r->release = release_args(r->o, r->host)))
 		rc = rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
+	if (rc == 0 && r->first)
+		rc = check_group(r->o, &e);
 	/* Fail fast: a service known to be down is not asked.  A delete
 	 * goes on regardless (see action_delete); an evacuation is for a
 	 * host that is down. */
@@ -948,13 +959,12 @@ void action_evacuate(struct obj *inst, struct wreq *w)
 static int reschedule_run(struct txn *t, void *ctx)
 {
 	struct run *r = ctx;
-	int rc;
 
 	if (r->o->dead)
 		return -ENOENT;
 	if (obj_int(r->o, I_TASK_STATE) != TASK_SCHEDULING)
 		return 0; /* ended meanwhile (deleted, reset) */
-	r->rec = action_record_running(r->o, r->request);
+	r->rec = action_record_running(r->o, r->request[0] ? r->request : NULL);
 	if (describe(r, &r->e) < 0)
 		return fail_run(t, r);
 	ask_scheduler(r);

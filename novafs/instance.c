@@ -552,8 +552,13 @@ static int refused_claim(struct txn *t, struct report *r, struct obj *o,
 	    (rc = txn_set_text(t, o, I_FAULT, why)) < 0)
 		return rc;
 	if (!again) {
+		/* Not placed after all: the next start is a first start,
+		 * through the scheduler again. */
 		if ((rc = txn_set_int(t, o, I_VM_STATE, VM_ERROR)) < 0 ||
 		    (rc = txn_set_int(t, o, I_TASK_STATE, TASK_NONE)) < 0 ||
+		    (rc = txn_set_int(t, o, I_LAUNCHED, 0)) < 0 ||
+		    (!obj_int(o, I_HOST_FORCED) &&
+		     (rc = txn_set_text(t, o, I_HOST, "")) < 0) ||
 		    (rec && (rc = action_record_finish(t, rec, false, why)) < 0))
 			return rc;
 		snprintf(r->refused_by, sizeof(r->refused_by), "%s", host);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/version.h"
 #include "common/loop.h"
 #include "rpc/methods.h"
 
@@ -87,11 +88,12 @@ static void sent(void *ctx, int err, json_t *result, const struct rpc_error *e)
 	hb->failing = err < 0;
 }
 
-/* {binary, host, up}: a new reference, or NULL when out of memory. */
+/* {binary, host, up, version}: a new reference, or NULL when out of
+ * memory. */
 static json_t *heartbeat_args(const struct rpc_heartbeat *hb, bool up)
 {
-	return json_pack("{s:s, s:s, s:b}", "binary", hb->binary, "host",
-			 hb->host, "up", up);
+	return json_pack("{s:s, s:s, s:b, s:s}", "binary", hb->binary, "host",
+			 hb->host, "up", up, "version", NOVAFS_VERSION);
 }
 
 void rpc_heartbeat_now(struct rpc_heartbeat *hb)
