@@ -8,6 +8,9 @@
 # cast), bench/virt_floor (raw libvirt test-driver define+start),
 # bench/placement floor (the placement calls, answered by a trivial
 # server).  Each row names the command that reproduces its novafs figure.
+# Two rows run services of their own beside the mount's: the placement
+# row a scheduler, and the many-hosts row a whole stack (a scheduler, 4
+# compute hosts, a second mount), on vhosts of their own.
 #
 # BENCH_SMALL=1 shrinks every size: `make check` runs that as a smoke run
 # (tests/integration/bench.sh), which checks that the table is complete,
@@ -22,19 +25,19 @@ B=$TOP/$BUILD
 . bench/lib.sh
 
 if [ "${BENCH_SMALL:-}" = 1 ]; then
-	N=400 NBIG=2000 READS=2000 SLOW=5 SYNC=20 STOPS=50 LIFE=10 PLACE=400
+	N=400 NBIG=2000 READS=2000 SLOW=5 SYNC=20 STOPS=50 LIFE=10 PLACE=400 SPREAD=40
 else
-	N=10000 NBIG=100000 READS=20000 SLOW=50 SYNC=200 STOPS=1000 LIFE=100 PLACE=20000
+	N=10000 NBIG=100000 READS=20000 SLOW=50 SYNC=200 STOPS=1000 LIFE=100 PLACE=20000 SPREAD=1000
 fi
 WORK=$(mktemp -d /tmp/novafs-bench.XXXXXX)
 chmod 755 "$WORK"
-MNT=$WORK/mnt NULL=$WORK/null
+MNT=$WORK/mnt NULL=$WORK/null MNT4=$WORK/mnt4
 PIDS=()
 MISSED=0
 
 cleanup() {
 	local m pid
-	for m in "$MNT" "$NULL"; do
+	for m in "$MNT" "$NULL" "$MNT4"; do
 		grep -q " $m fuse" /proc/mounts && fusermount3 -u "$m"
 	done
 	for pid in "${PIDS[@]}"; do
@@ -59,6 +62,15 @@ spawn() {
 	"$@" >"$WORK/$name.log" 2>&1 &
 	PIDS+=($!)
 	eval "PID_$name=$!"
+}
+# stop_spawned NAME...: stops what spawn NAME started, and waits for it.
+stop_spawned() {
+	local name pid
+	for name in "$@"; do
+		eval "pid=\$PID_$name"
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 }
 wait_for() {
 	local i
@@ -91,6 +103,9 @@ all_are() {
 	! cat "$I/$2"*/state | grep -qv "^$1\$" && ! cat "$I/$2"*/task | grep -qv '^none$'
 }
 
+# all_are_in DIR STATE: every instance in DIR (an instances/) is in STATE.
+all_are_in() { ! cat "$1"/*/state | grep -qv "^$2\$"; }
+
 mount_novafs() {
 	mkdir -p "$MNT"
 	spawn novafs "$B/novafs" -f --config "$BROKER_ETC/novafs.conf" \
@@ -105,8 +120,9 @@ unmount_novafs() {
 # A port of its own, away from tests/run.sh's 5800-6199 and the tests'.
 port=$((6700 + RANDOM % 200))
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-# Vhost v1 is the placement bench's, away from the mount's services.
-broker_start "$WORK/broker" "$port" 1 >/dev/null || die "cannot start RabbitMQ"
+# Vhost v1 is the placement bench's and v2 the four hosts', away from
+# the mount's services.
+broker_start "$WORK/broker" "$port" 2 >/dev/null || die "cannot start RabbitMQ"
 # A test host of the default size (64 vCPUs, 256 GiB, 2,048 GB): room
 # for thousands of instances only with generous allocation ratios.
 spawn scheduler "$B/novafs-scheduler" --config "$BROKER_ETC/scheduler.conf" \
@@ -221,6 +237,67 @@ row "$((10 * LIFE)) actions on $LIFE instances, p99 us" "$(bench_field p99_us "$
 row "$((10 * LIFE)) actions on $LIFE instances, per s" "$(bench_field per_s "$n")" \
 	"$(awk -v t="$two" 'BEGIN { printf "%.0f", 1e6 / t }')" 3 higher \
 	"(the same run; floor: one action after another at the floor's latency)"
+
+# --- SPREAD instances to active on 4 compute hosts ---
+# A stack of its own on vhost v2: a scheduler with the default allocation
+# ratios, 4 test-driver hosts with room for 256 m1.tiny each (16 vCPUs,
+# 96 GiB, 256 GB), a second mount.  8 writers, as a user's script would
+# run them, each making its share of the instances, writing their flavor
+# and starting them; then every wait file is read, which returns when the
+# instance's task is over, and the wall time is taken.  The floor is
+# SPREAD raw define+starts one after another on one test driver, divided
+# by 4: the four hosts start theirs side by side.  The stack is stopped
+# after, so the rows below run as before.
+spawn sched4 "$B/novafs-scheduler" --config "$BROKER_ETC/scheduler.conf" \
+	--amqp "${BROKER_URL}v2" --host sched4 --report-interval 2
+for h in 1 2 3 4; do
+	spawn "node$h" "$B/novafs-compute" --config "$BROKER_ETC/compute-node$h.conf" \
+		--amqp "${BROKER_URL}v2" --host "node$h" --report-interval 2 \
+		--libvirt-uri test:///default --test-vcpus 16 --test-memory-mb 98304 \
+		--test-disk-gb 256
+done
+mkdir -p "$MNT4"
+spawn novafs4 "$B/novafs" -f --config "$BROKER_ETC/novafs.conf" --amqp "${BROKER_URL}v2" \
+	--db "$WORK/novafs4.db" "$MNT4"
+wait_for test -d "$MNT4/instances" || die "the second novafs did not mount"
+for h in 1 2 3 4; do
+	wait_for grep -q "host node$h is up" "$WORK/sched4.log" || die "node$h never came up"
+	wait_for test -d "$MNT4/hosts/node$h" || die "node$h is not in $MNT4/hosts"
+done
+I4=$MNT4/instances
+# spread_writer K: instances hK-1..hK-SPREAD/8 made, given a flavor and
+# started, each step by one program for all of them; errors to spreadK.err.
+spread_writer() {
+	local k=$1 n=$((SPREAD / 8)) i
+	exec 2>"$WORK/spread$k.err"
+	for i in $(seq "$n"); do echo "$I4/h$k-$i"; done | xargs mkdir || return 1
+	for i in $(seq "$n"); do echo "$I4/h$k-$i/flavor"; done |
+		"$B/bench/oploop" write m1.tiny >/dev/null || return 1
+	for i in $(seq "$n"); do echo "$I4/h$k-$i/ctl"; done |
+		"$B/bench/oploop" write start >/dev/null
+}
+writers=()
+t0=$(now_ms)
+for k in $(seq 8); do
+	spread_writer "$k" &
+	writers+=($!)
+done
+for k in $(seq 8); do
+	wait "${writers[k - 1]}" || die "writer $k failed: $(cat "$WORK/spread$k.err")"
+done
+cat "$I4"/*/wait >/dev/null || die "cannot read the wait files"
+t1=$(now_ms)
+[ "$(ls "$I4" | wc -l)" = "$SPREAD" ] || die "$(ls "$I4" | wc -l) of $SPREAD instances"
+all_are_in "$I4" active || die "not all active: $(cat "$I4"/*/state | sort | uniq -c | tr '\n' ' ')"
+spread=$(for h in 1 2 3 4; do ls "$MNT4/hosts/node$h/instances" | wc -l; done | paste -sd+)
+[ "$(($spread))" = "$SPREAD" ] || die "the hosts hold $spread, not $SPREAD"
+case "+$spread+" in *+0+*) die "a host got nothing: $spread" ;; esac
+virt=$(tool "$B/bench/virt_floor" test:///default "$SPREAD" | grep '^define_start_us') || exit 1
+row "$SPREAD instances mkdir to active, 4 hosts, ms" "$((t1 - t0))" \
+	"$(awk -v w="$(bench_field wall_ms "$virt")" 'BEGIN { printf "%.1f", w / 4 }')" 3 lower \
+	"8 writers: mkdir, echo m1.tiny > flavor, echo start > ctl; cat */wait (hosts $spread; floor: bench/virt_floor $SPREAD, wall / 4)"
+fusermount3 -u "$MNT4"
+stop_spawned novafs4 node1 node2 node3 node4 sched4
 
 # --- placement: 100 compute hosts reporting, many requests in flight ---
 # A scheduler of its own on vhost v1, with the default allocation ratios;

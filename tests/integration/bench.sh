@@ -25,6 +25,7 @@ ROWS=(
 	"echo start; cat wait (until active), p50 us"
 	"actions on 10 instances, p99 us"
 	"actions on 10 instances, per s"
+	"40 instances mkdir to active, 4 hosts, ms"
 	"instances: resident MB"
 	"instances: mount to first ls, ms"
 	"placement throughput: instances scheduled per second with 100 simulated hosts reporting"
