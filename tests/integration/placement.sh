@@ -145,7 +145,9 @@ check "e1 forced onto node3 boots" sh -c "$(declare -f new boot); I=$I; new e1 m
 check "e2 forced onto node3 boots" sh -c "$(declare -f new boot); I=$I; new e2 m1.tiny host=node3 && boot e2"
 check_fails "evacuate is for root" "Permission denied" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "echo evacuate > $H/node3/ctl"
-stop compute-node3
+# node3 stops answering (SIGSTOP): it keeps its domains.
+E1=$(cat "$I/e1/id")
+kill -STOP "${PID_OF[compute-node3]}"
 check "node3 is down" wait_for 6 file_is "$H/node3/state" down
 check "evacuate node3" sh -c "echo evacuate > $H/node3/ctl"
 check "e1 is active again" sh -c "[ \"\$(timeout 20 cat $I/e1/wait)\" = active ]"
@@ -155,9 +157,12 @@ check "e2 left node3" test "$(host_of e2)" != node3
 check_eq "node3 lists nothing" "$(ls -A "$H/node3/instances")" ""
 check "the evacuation is in e1's actions" test -d "$(echo "$I"/e1/actions/*-evacuate)"
 check "a second evacuate has nothing left to do" sh -c "echo evacuate > $H/node3/ctl"
-compute 3
-wait_compute node3
+kill -CONT "${PID_OF[compute-node3]}"
 check "node3 is back" wait_for 10 file_is "$H/node3/state" up
+check "node3 destroys its domain of e1, evacuated" \
+	wait_for 20 grep -q "terminate_instance instance $E1: deleted" "$LOGS/compute-node3.log"
+check "and reports nothing left" wait_for 10 file_is "$H/node3/running_vms" 0
+check_eq "e1 runs on where it went" "$(cat "$I/e1/state")" active
 check_fails "evacuating an instance whose host is up" "Device or resource busy" \
 	bash -c "echo evacuate > $I/e1/ctl"
 check "says why" grep -q "cannot evacuate e1: its host node.* is up" "$I/e1/fault"
