@@ -228,6 +228,7 @@ struct run {
 	bool evacuate;               /* an evacuation: scheduled too */
 	bool launched;               /* it had been placed on a host */
 	bool forced;                 /* its host was written, not chosen */
+	bool scheduling;             /* the scheduler was asked */
 	bool chosen;                 /* the scheduler chose host (and claimed
 				      * the flavor there) */
 	char host[64];
@@ -286,13 +287,13 @@ static json_t *flavor_json(const struct obj *fl)
 			 "disk_gb", (json_int_t)obj_int(fl, FLAVOR_DISK_GB));
 }
 
-/* release_resources' arguments for inst on host (committed state), or
- * NULL (no flavor, no memory). */
+/* release_resources' arguments for inst on host (NULL: wherever its
+ * claim is), from the committed state; NULL without a flavor or memory. */
 static json_t *release_args(const struct obj *inst, const char *host)
 {
 	struct obj *fl = flavor_find(obj_text(inst, I_FLAVOR));
 
-	return fl ? json_pack("{s:s, s:s, s:o}", "instance_uuid", inst->uuid,
+	return fl ? json_pack("{s:s, s:s*, s:o}", "instance_uuid", inst->uuid,
 			      "host", host, "flavor", flavor_json(fl)) : NULL;
 }
 
@@ -337,6 +338,11 @@ static int fail_run(struct txn *t, void *ctx)
 		return rc;
 	if (r->first && r->chosen)
 		action_release_claim(r->o, r->host, r->request);
+	else if (r->first && r->scheduling && transport_failure(r->e.err))
+		/* The scheduler may still answer (it was slow, not gone) and
+		 * claim room for a start that will not happen: released
+		 * after it, in the same queue. */
+		action_release_claim(r->o, NULL, r->request);
 	return r->e.err;
 }
 
@@ -508,8 +514,11 @@ static int spawn_run(struct txn *t, void *ctx)
 	struct run *r = ctx;
 	int rc;
 
-	if (r->o->dead)
+	if (r->o->dead) {
+		/* Deleted while it was scheduled: nothing will start. */
+		action_release_claim(r->o, r->host, r->request);
 		return -ENOENT;
+	}
 	if (obj_int(r->o, I_TASK_STATE) != r->task) {
 		/* Nothing will start there. */
 		action_release_claim(r->o, r->host, r->request);
@@ -631,11 +640,13 @@ static void ask_scheduler(struct run *r)
 	json_t *args = scheduler_args(r);
 
 	step_send(r, host_chosen);
-	if (!args)
+	if (!args) {
 		scheduled(r, r->e.err, NULL, &r->e);
-	else
-		conductor_call(&scheduler_select_destinations, NULL, r->request,
-			       args, scheduled, r);
+		return;
+	}
+	r->scheduling = true;
+	conductor_call(&scheduler_select_destinations, NULL, r->request, args,
+		       scheduled, r);
 }
 
 /*

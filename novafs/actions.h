@@ -97,8 +97,9 @@ void action_evacuate(struct obj *inst, struct wreq *w);
  */
 void action_reschedule(struct obj *inst, const char *request_id);
 
-/* A first start on host failed for good: what the scheduler claimed
- * there is free again.  On the committer. */
+/* A first start on host (NULL: wherever the scheduler placed it, if it
+ * did) failed for good: what the scheduler claimed there is free again.
+ * On the committer. */
 void action_release_claim(const struct obj *inst, const char *host,
 			  const char *request_id);
 

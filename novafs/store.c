@@ -569,6 +569,10 @@ static int stage_for(struct txn *t, struct obj *o, struct stage **out)
 		if (!s->v)
 			return -ENOMEM;
 	}
+	/* A stage holds its object: an op may delete one nobody else
+	 * holds, which is then reaped right after publish, before its
+	 * stage is released. */
+	obj_get(o);
 	t->n++;
 	*out = s;
 	return 0;
@@ -699,10 +703,9 @@ int txn_create(struct txn *t, struct coll *c, const char *name, uid_t uid,
 	if (!o)
 		return txn_fail(t, -ENOMEM);
 	rc = stage_for(t, o, &s);
-	if (rc < 0) {
-		obj_put(o);
+	obj_put(o); /* the stage holds it now */
+	if (rc < 0)
 		return txn_fail(t, rc);
-	}
 	o->uid = uid;
 	o->gid = gid;
 	s->created = true;
@@ -761,8 +764,7 @@ static void discard_op(struct txn *t, unsigned op)
 			if ((s->mask & (1ULL << f)) && is_bytes(s->o, f))
 				bytes_free(s->v[f].b);
 		free(s->v);
-		if (s->created)
-			obj_put(s->o);
+		obj_put(s->o);
 	}
 	t->n = j;
 }
@@ -789,7 +791,7 @@ static void publish(struct txn *t)
 		    (s->created && s->deleted))
 			continue; /* only touched, or never there */
 		if (s->created) {
-			obj_link(s->coll, o); /* takes the txn's reference */
+			obj_link(s->coll, o); /* takes the stage's reference */
 			s->linked = true;
 		}
 		for (f = 0; f < o->kind->nfields; f++) {
@@ -842,7 +844,7 @@ static void release_stages(struct txn *t)
 			if ((s->mask & (1ULL << f)) && is_bytes(s->o, f))
 				bytes_free(s->v[f].b);
 		free(s->v);
-		if (s->created && !s->linked)
+		if (!s->linked)
 			obj_put(s->o);
 	}
 	t->n = 0;

@@ -25,7 +25,7 @@ const struct rpc_class_map rpc_classes[] = {
 	{ "NotAuthorized", EACCES, "the sender may not send that message" },
 	{ "ConnectionError", ENETDOWN, "the message bus (RabbitMQ) is unreachable" },
 	{ "LibvirtError", EIO, "libvirt refused an operation" },
-	{ "ComputeResourcesUnavailable", ENOSPC, "the host has no room for what was asked (a resize)" },
+	{ "ComputeResourcesUnavailable", ENOSPC, "the host has no room for what was asked (a resize, or a placement's claim)" },
 	{ "MessageDeliveryFailure", EIO, "the broker refused a message" },
 	{ "InvalidReply", EPROTO, "a reply outside its contract" },
 	{ NULL, 0, NULL },

@@ -66,7 +66,9 @@ static const struct rpc_field select_result_members[] = {
 
 static const struct rpc_field release_args[] = {
 	{ "instance_uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL, NULL },
-	{ "host", RPC_T_HOST, 0, 0, 0, NULL, NULL, "where it was placed" },
+	{ "host", RPC_T_HOST, RPC_OPTIONAL, 0, 0, NULL, NULL,
+	  "where it was placed; absent when its placement's answer never "
+	  "came (a timeout): whatever claim it has goes" },
 	{ "flavor", RPC_T_OBJECT, 0, 0, 0, NULL, flavor_members,
 	  "what it held there" },
 	{ NULL },

@@ -124,15 +124,19 @@ static void release_resources(void *ctx, struct rpc_request *req)
 	int rc;
 
 	rc = sched_release_from_json(rpc_request_args(req), &rr, &e);
-	if (rc == 0 && (rc = claims_release(&s->hosts, rr.host, rr.instance_uuid,
-					    &rr.flavor)) < 0)
+	/* Without a host, the placement's answer was lost: only a claim can
+	 * exist, wherever it is. */
+	if (rc == 0 && !rr.host)
+		rc = claims_drop(&s->hosts, rr.instance_uuid) ? CLAIMS_DROPPED_CLAIM : 0;
+	else if (rc == 0 && (rc = claims_release(&s->hosts, rr.host, rr.instance_uuid,
+						 &rr.flavor)) < 0)
 		rpc_error_set(&e, rc, NULL, "out of memory");
 	if (rc < 0)
 		log_warn("release_resources instance %s: %s", rr.instance_uuid,
 			 e.message);
 	else
 		log_info("release_resources instance %s flavor %s on %s: %s",
-			 rr.instance_uuid, rr.flavor_name, rr.host,
+			 rr.instance_uuid, rr.flavor_name, rr.host ? rr.host : "any host",
 			 release_outcome(rc));
 	rpc_request_done(req, NULL, rc < 0 ? &e : NULL);
 }

@@ -190,8 +190,7 @@ int sched_release_from_json(json_t *args, struct sched_release_request *req,
 	    (r = parse_flavor(json_object_get(args, "flavor"), "release_resources",
 			      req->flavor_name, &req->flavor, e)) < 0)
 		return r;
-	if (!(req->host = json_string_value(json_object_get(args, "host"))))
-		return rpc_error_set(e, -EINVAL, "InvalidInput",
-				     "release_resources: \"host\" must be a host name");
+	/* The contract has checked it: a host name, or absent. */
+	req->host = json_string_value(json_object_get(args, "host"));
 	return 0;
 }

@@ -71,7 +71,7 @@ void sched_request_release(struct sched_request *req);
 /* One release_resources. */
 struct sched_release_request {
 	char instance_uuid[UUID_STR_LEN];   /* lower case */
-	const char *host;                   /* borrowed */
+	const char *host;                   /* borrowed; NULL: any */
 	char flavor_name[SCHED_NAME_LEN];
 	struct sched_resources flavor;
 };

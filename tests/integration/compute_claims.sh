@@ -58,7 +58,7 @@ terminate() {
 beats() {
 	grep '^{' "$BEATS" | jq -cS --arg h "$1" \
 		'select(.method == "update_service_capabilities" and .args.host == $h and .args.up) |
-		 .args | del(.report_interval, .binary, .host, .up) | .instances |= sort'
+		 .args | del(.report_interval, .binary, .host, .up, .version) | .instances |= sort'
 }
 # beat_is HOST N JSON: HOST sent more than N heartbeats, the last saying JSON.
 beat_is() {

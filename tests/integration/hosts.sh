@@ -88,8 +88,11 @@ kill -CONT "${PID_OF[compute-node4]}"
 check "up again when its heartbeats resume" wait_for 6 file_is "$H/node4/state" up
 stop compute-node4
 check "down once stopped" wait_for 5 file_is "$H/node4/state" down
+exec 3<"$H/node4/state"
 check "a host that is down and empty is forgotten" rmdir "$H/node4"
 check "gone from hosts/" test ! -e "$H/node4"
+check_fails "a descriptor kept across it is stale" "Stale file handle" cat <&3
+exec 3<&-
 check "and from services/" test ! -e "$S/novafs-compute.node4"
 
 # --- groups/ ---

@@ -92,6 +92,6 @@ check_eq "the terminate is lost from node1's queue" "$(purge compute.node1)" 1
 kill -CONT "${PID_OF[compute-node1]}"
 check "node1's next report gets its domain destroyed" wait_for 15 grep -q \
 	"terminate_instance instance $ID: deleted" "$LOGS/compute-node1.log"
-check "novafs said why" grep -q "has domain $ID of no instance" "$LOGS/novafs.log"
+check "novafs said why" grep -q "has domain $ID, which it does not run" "$LOGS/novafs.log"
 
 done_testing

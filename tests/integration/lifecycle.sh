@@ -6,7 +6,10 @@
 # actions/.
 . "$(dirname "$0")/../lib/common.sh"
 
-start_stack || { not_ok "stack started"; done_testing; exit 1; }
+# A host the size of test:///default's (3 GB), which a resize to m1.large
+# (8 GB) does not fit.
+start_stack --test-vcpus 16 --test-memory-mb 3072 ||
+	{ not_ok "stack started"; done_testing; exit 1; }
 I=$MNT/instances
 W=$I/web1
 

@@ -203,4 +203,21 @@ check "both refusals are in its record" test "$(grep -c "refused it" "$I"/r2/act
 check "the record ended in error" file_is "$(echo "$I"/r2/actions/*-start)/result" error
 rmdir "$I/r2"
 
+# --- a scheduler that answers too late ---
+# Its late claim is released: the start that timed out will not happen.
+stop novafs
+start_novafs --service-down-time 3 --rpc-timeout 1500
+new z1 m1.tiny
+Z1=$(cat "$I/z1/id")
+kill -STOP "${PID_OF[scheduler]}"
+check_fails "a start while the scheduler is stopped times out" "Connection timed out" \
+	bash -c "echo start > $I/z1/ctl"
+check_eq "z1 stays as it was" "$(cat "$I/z1/state") $(cat "$I/z1/task")" "stopped none"
+kill -CONT "${PID_OF[scheduler]}"
+check "the scheduler answered late, and claimed" \
+	wait_for 10 grep -q "select_destinations instance $Z1 flavor m1.tiny: host" "$LOGS/scheduler.log"
+check "then dropped that claim" wait_for 10 grep -q \
+	"release_resources instance $Z1 flavor m1.tiny on any host: its claim dropped" "$LOGS/scheduler.log"
+check "z1 starts when asked again" sh -c "$(declare -f boot); I=$I; boot z1"
+
 done_testing

@@ -23,6 +23,21 @@ timeout 20 cat "$MNT/instances/NAME/wait" >/dev/null
 check "the README's script runs as printed" timeout 60 sh "$TEST_TMP/five.sh" "$MNT"
 check "and leaves nothing behind" sh -c "! ls -d $MNT/instances/vm* 2>/dev/null"
 
+# "100 m1.tiny or 10 m1.large fit on one" host of make run's size.
+fill() {
+	local flavor=$1 n=$2 i
+	for i in $(seq "$n"); do
+		mkdir "$MNT/instances/fill$i" && echo "$flavor" >"$MNT/instances/fill$i/flavor" &&
+			echo start >"$MNT/instances/fill$i/ctl" || return 1
+	done
+	for i in $(seq "$n"); do
+		[ "$(timeout 20 cat "$MNT/instances/fill$i/wait")" = active ] || return 1
+	done
+	for i in $(seq "$n"); do rmdir "$MNT/instances/fill$i" || return 1; done
+}
+check "10 m1.large fit on a default host" fill m1.large 10
+check "100 m1.tiny fit on a default host" fill m1.tiny 100
+
 # "PATH MODE" for every entry of the README's drawing that shows a mode,
 # its path rebuilt from the indentation of the tree's branches.
 drawn() {

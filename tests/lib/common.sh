@@ -135,9 +135,10 @@ start_novafs() {
 # wait until the scheduler has heard from compute host $1
 wait_compute() { wait_for 20 grep -q "host $1 is up" "$LOGS/scheduler.log"; }
 
+# start_stack [COMPUTE OPTION...]: the scheduler, node1 and novafs.
 start_stack() {
 	start_scheduler
-	start_compute node1
+	start_compute node1 "$@"
 	start_novafs || return 1
 	wait_compute node1
 }

@@ -104,6 +104,19 @@ static int claim_run(struct txn *t, void *ctx)
 	return rc;
 }
 
+/* Deletes the widget named ctx, holding no reference of its own: the
+ * store must keep it alive until its stage is released. */
+static int delete_run(struct txn *t, void *ctx)
+{
+	struct obj *o = coll_find(obj_top_coll(&widget), ctx);
+	int rc;
+
+	if (!o)
+		return -ENOENT;
+	rc = txn_touch(t, o);
+	return rc < 0 ? rc : txn_delete(t, o);
+}
+
 static void *hammer(void *arg)
 {
 	struct claim c = { (int)(intptr_t)arg, false };
@@ -207,14 +220,21 @@ int main(void)
 	CHECK_INT(obj_int(o, F_COUNT), 7 + 101 + claims);
 	CHECK(atomic_load(&published) > 0);
 
+	/* An op deletes an object nobody else holds (under ASan, a
+	 * use after free if the store did not hold it either). */
+	CHECK_INT(store_run(delete_run, (void *)"w3-17"), 0);
+	CHECK(coll_find(obj_top_coll(&widget), "w3-17") == NULL);
+	CHECK_INT(store_run(delete_run, (void *)"w3-17"), -ENOENT);
+	CHECK_INT(obj_top_coll(&widget)->count, 400);
+
 	/* Everything is in the database. */
 	close_store();
 	open_store(path);
 	o = coll_find(obj_top_coll(&widget), slot);
 	CHECK(o != NULL);
-	CHECK_INT(obj_top_coll(&widget)->count, 401);
+	CHECK_INT(obj_top_coll(&widget)->count, 400);
 	CHECK_INT(obj_int(o, F_COUNT), 7 + 101 + claims);
-	CHECK_STR(obj_text(coll_find(obj_top_coll(&widget), "w3-17"), F_NAME), "w3-17");
+	CHECK_STR(obj_text(coll_find(obj_top_coll(&widget), "w3-16"), F_NAME), "w3-16");
 	close_store();
 
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
