@@ -104,10 +104,12 @@ for build in "$@"; do
 		echo "# $build $t"
 		tmp="$WORK/t$vhost"
 		mkdir -p "$tmp"
+		started=$SECONDS
 		NOVAFS_BUILD="$TOP/$build" AMQP_URL="${BROKER_URL}v$vhost" TEST_TMP="$tmp" \
 			timeout 600 bash "$t" >"$WORK/out" 2>"$tmp/stderr"
 		rc=$?
 		cat "$WORK/out"
+		echo "# $build $t: $((SECONDS - started)) s"
 		if [ "$rc" != 0 ]; then
 			echo "# stderr of $t:"
 			tail -n 40 "$tmp/stderr" | sed 's/^/#   /'
