@@ -153,16 +153,22 @@ static void trim(const char **p, size_t *len)
 		(*len)--;
 }
 
-/* A one-line object name of at most OBJ_NAME_MAX bytes into name; else
- * -EINVAL with e (class cls, "what \"value\" does not exist (see
- * where)"). */
-static int name_arg(const char *value, size_t vlen, char name[OBJ_NAME_MAX + 1],
-		    const char *cls, const char *what, const char *where,
-		    struct rpc_error *e)
+/* value (vlen bytes) as the name of an existing object, which find
+ * looks up, into name ("" for an empty value, which unsets); else
+ * -EINVAL with e: class cls, "WHAT \"value\" does not exist (see
+ * WHERE)". */
+static int existing_name(const char *value, size_t vlen,
+			 char name[OBJ_NAME_MAX + 1], struct obj *(*find)(const char *),
+			 const char *cls, const char *what, const char *where,
+			 struct rpc_error *e)
 {
+	name[0] = '\0';
+	if (!vlen)
+		return 0;
 	if (vlen <= OBJ_NAME_MAX && !memchr(value, '\n', vlen)) {
 		snprintf(name, OBJ_NAME_MAX + 1, "%.*s", (int)vlen, value);
-		return 0;
+		if (find(name))
+			return 0;
 	}
 	return rpc_error_set(e, -EINVAL, cls, "%s \"%.*s\" does not exist (see %s)",
 			     what, (int)(vlen > 64 ? 64 : vlen), value, where);
@@ -172,18 +178,12 @@ static int stage_flavor(struct txn *t, struct obj *o, const char *raw,
 			size_t len, const char *value, size_t vlen,
 			struct rpc_error *e)
 {
-	char want[OBJ_NAME_MAX + 1] = "";
+	char want[OBJ_NAME_MAX + 1];
 	int rc;
 
-	/* An empty value unsets the flavor. */
-	if (vlen && (rc = name_arg(value, vlen, want, "FlavorNotFound",
-				   "flavor", "flavors/", e)) < 0)
-		return rc;
-	if (vlen && !flavor_find(want))
-		return rpc_error_set(e, -EINVAL, "FlavorNotFound",
-				     "flavor \"%s\" does not exist (see flavors/)",
-				     want);
-	if ((rc = txn_set_bytes(t, o, I_FLAVOR_RAW, raw, len)) < 0)
+	if ((rc = existing_name(value, vlen, want, flavor_find, "FlavorNotFound",
+				"flavor", "flavors/", e)) < 0 ||
+	    (rc = txn_set_bytes(t, o, I_FLAVOR_RAW, raw, len)) < 0)
 		return rc;
 	return txn_set_text(t, o, I_FLAVOR, want);
 }
@@ -193,33 +193,26 @@ static int stage_host(struct txn *t, struct obj *o, const char *raw,
 		      size_t len, const char *value, size_t vlen,
 		      struct rpc_error *e)
 {
-	char want[OBJ_NAME_MAX + 1] = "";
+	char want[OBJ_NAME_MAX + 1];
 	int rc;
 
-	if (vlen && (rc = name_arg(value, vlen, want, "ComputeHostNotFound",
-				   "host", "hosts/", e)) < 0)
+	if ((rc = existing_name(value, vlen, want, host_find, "ComputeHostNotFound",
+				"host", "hosts/", e)) < 0 ||
+	    (rc = txn_set_text(t, o, I_HOST, want)) < 0)
 		return rc;
-	if (vlen && !host_find(want))
-		return rpc_error_set(e, -EINVAL, "ComputeHostNotFound",
-				     "host \"%s\" does not exist (see hosts/)", want);
-	if ((rc = txn_set_text(t, o, I_HOST, want)) < 0)
-		return rc;
-	return txn_set_int(t, o, I_HOST_FORCED, vlen > 0);
+	return txn_set_int(t, o, I_HOST_FORCED, want[0] != '\0');
 }
 
 static int stage_group(struct txn *t, struct obj *o, const char *raw,
 		       size_t len, const char *value, size_t vlen,
 		       struct rpc_error *e)
 {
-	char want[OBJ_NAME_MAX + 1] = "";
+	char want[OBJ_NAME_MAX + 1];
 	int rc;
 
-	if (vlen && (rc = name_arg(value, vlen, want, "InstanceGroupNotFound",
-				   "group", "groups/", e)) < 0)
+	if ((rc = existing_name(value, vlen, want, group_find,
+				"InstanceGroupNotFound", "group", "groups/", e)) < 0)
 		return rc;
-	if (vlen && !group_find(want))
-		return rpc_error_set(e, -EINVAL, "InstanceGroupNotFound",
-				     "group \"%s\" does not exist (see groups/)", want);
 	return txn_set_text(t, o, I_GROUP, want);
 }
 

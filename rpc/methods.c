@@ -1,10 +1,18 @@
 /*
  * methods.c - the list of every declared service, for the generated
- * reference (rpc_contract_doc) and for tools that look methods up by name.
+ * reference (rpc_contract_doc) and for tools that look methods up by name,
+ * and the members more than one service's methods share.
  */
 #include "rpc/methods.h"
 
 #include <stddef.h>
+
+const struct rpc_field rpc_limits_members[] = {
+	{ "vcpus", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
+	{ "memory_mb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
+	{ "disk_gb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
+	{ NULL },
+};
 
 const struct rpc_service_decl *const rpc_services[] = {
 	&compute_service,

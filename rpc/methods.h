@@ -27,6 +27,10 @@
 	{ "memory_mb", RPC_T_INT, 0, 16, RPC_MAX_MEMORY_MB }, \
 	{ "disk_gb", RPC_T_INT, 0, 0, RPC_MAX_DISK_GB }
 
+/* The most a host may hold in all once it holds an instance: what
+ * select_destinations answers and start_instance passes on. */
+extern const struct rpc_field rpc_limits_members[];
+
 /* topic compute (novafs-compute), server HOST */
 extern const struct rpc_service_decl compute_service;
 extern const struct rpc_method_decl compute_start_instance;

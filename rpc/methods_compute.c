@@ -30,19 +30,11 @@ static const struct rpc_field power_args[] = {
 	{ NULL },
 };
 
-/* The most a host may hold once it holds the instance. */
-static const struct rpc_field limits_members[] = {
-	{ "vcpus", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
-	{ "memory_mb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
-	{ "disk_gb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
-	{ NULL },
-};
-
 static const struct rpc_field start_args[] = {
 	{ "instance", RPC_T_OBJECT, 0, 0, 0, NULL, instance_members, NULL },
 	{ "expected_task_state", RPC_T_ENUM, 0, 0, 0, task_state_wire_names, NULL,
 	  NULL },
-	{ "limits", RPC_T_OBJECT, RPC_OPTIONAL, 0, 0, NULL, limits_members,
+	{ "limits", RPC_T_OBJECT, RPC_OPTIONAL, 0, 0, NULL, rpc_limits_members,
 	  "sent when the scheduler placed the instance here (its `limits`): "
 	  "the most vCPUs, MB and GB this host may hold once it holds the "
 	  "instance; a host that would hold more refuses" },

@@ -49,16 +49,9 @@ static const struct rpc_field select_args[] = {
 	{ NULL },
 };
 
-static const struct rpc_field limits_members[] = {
-	{ "vcpus", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
-	{ "memory_mb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
-	{ "disk_gb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
-	{ NULL },
-};
-
 static const struct rpc_field select_result_members[] = {
 	{ "host", RPC_T_HOST, 0, 0, 0, NULL, NULL, "the compute host chosen" },
-	{ "limits", RPC_T_OBJECT, 0, 0, 0, NULL, limits_members,
+	{ "limits", RPC_T_OBJECT, 0, 0, 0, NULL, rpc_limits_members,
 	  "the host's capacity times the allocation ratios: what it may hold "
 	  "in all, for `start_instance` to check its claim against" },
 	{ NULL },
