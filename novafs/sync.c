@@ -223,7 +223,8 @@ static int sync_run(struct txn *t, void *ctx)
 		rc = sync_one(t, o, host, startup, power_name != NULL, power);
 		json_object_del(domains, o->uuid);
 	}
-	/* What is left belongs to no instance of this host. */
+	/* What is left belongs to no instance of this host: an instance
+	 * with no host, one evacuated from it, or one deleted, goes. */
 	json_object_foreach(domains, uuid, d) {
 		if (rc < 0)
 			break;

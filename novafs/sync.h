@@ -10,7 +10,8 @@
  * state (a domain destroyed or paused behind novafs's back shows at once);
  * an instance whose domain is missing becomes stopped with a fault, and
  * `start` defines it again; a domain of an instance deleted while its host
- * could not hear (sync_deleted) is terminated.  The
+ * could not hear (sync_deleted), or evacuated from it while it was down,
+ * is terminated.  The
  * first list after the host started ends every task the host was running:
  * whatever it was doing is lost, and the list says what is true.
  *
