@@ -135,6 +135,8 @@ static int heartbeat_run(struct txn *t, void *ctx)
 		return 0;
 	}
 	s = coll_find(c, name);
+	if (!s && !up)
+		return 0; /* the goodbye of a service forgotten (rmdir hosts/X) */
 	created = !s;
 	if (s && (rc = txn_touch(t, s)) < 0)
 		return rc;

@@ -94,6 +94,12 @@ check "gone from hosts/" test ! -e "$H/node4"
 check_fails "a descriptor kept across it is stale" "Stale file handle" cat <&3
 exec 3<&-
 check "and from services/" test ! -e "$S/novafs-compute.node4"
+check "a late goodbye from node4 is sent" rpc_as compute-node4 fanout scheduler \
+	update_service_capabilities '{"binary":"novafs-compute","host":"node4","up":false}'
+# Given time to arrive: the forgotten host must stay forgotten.
+sleep 1.5
+check "does not bring node4 back" test ! -e "$H/node4"
+check "nor its service" test ! -e "$S/novafs-compute.node4"
 
 # --- groups/ ---
 check "mkdir groups/web" mkdir "$G/web"
