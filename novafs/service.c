@@ -135,8 +135,11 @@ static int heartbeat_run(struct txn *t, void *ctx)
 		return 0;
 	}
 	s = coll_find(c, name);
-	if (!s && !up)
-		return 0; /* the goodbye of a service forgotten (rmdir hosts/X) */
+	/* A goodbye is news even from a service never heard from (that it
+	 * is down makes requests to it fail fast), but not from a compute
+	 * host: it would bring back one an operator forgot (rmdir hosts/X). */
+	if (!s && !up && strcmp(binary, "novafs-compute") == 0)
+		return 0;
 	created = !s;
 	if (s && (rc = txn_touch(t, s)) < 0)
 		return rc;
