@@ -206,3 +206,13 @@ void strbuf_add_oneline(struct strbuf *sb, const void *data, size_t len)
 {
 	add_escaped(sb, data, len, false);
 }
+
+void text_trim(const char **p, size_t *len)
+{
+	while (*len && text_blank((*p)[0])) {
+		(*p)++;
+		(*len)--;
+	}
+	while (*len && text_blank((*p)[*len - 1]))
+		(*len)--;
+}

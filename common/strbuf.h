@@ -13,6 +13,7 @@
 #define NOVAFS_COMMON_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct strbuf {
@@ -44,6 +45,14 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* Removes trailing ASCII whitespace (the newline echo adds, say). */
 void strbuf_rtrim(struct strbuf *sb);
+/* Whether c is a blank of written text: space, tab, CR or LF. */
+static inline bool text_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+/* Narrows *p and *len to the text without its surrounding blanks (echo's
+ * newline, a CRLF); the bytes themselves stay where they are. */
+void text_trim(const char **p, size_t *len);
 /* Appends len bytes of data, escaped so that they stay on one line and
  * cannot forge anything: printable ASCII (0x20-0x7e) except backslash as
  * is, backslash as \\, \n \r \t as those two-character escapes, every

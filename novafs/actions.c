@@ -151,26 +151,19 @@ void action_table_markdown(FILE *f)
 	}
 }
 
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 const struct action *action_parse(const char *line, size_t len,
 				  const char **arg, size_t *arg_len)
 {
-	const char *end = line + len, *word, *rest;
+	const char *end, *word, *rest;
 	const struct action *a;
 	size_t wlen, rlen;
 
-	while (line < end && blank(line[0]))
-		line++;
-	while (end > line && blank(end[-1]))
-		end--;
-	for (word = line; line < end && !blank(line[0]); line++)
+	text_trim(&line, &len);
+	end = line + len;
+	for (word = line; line < end && !text_blank(line[0]); line++)
 		;
 	wlen = (size_t)(line - word);
-	while (line < end && blank(line[0]))
+	while (line < end && text_blank(line[0]))
 		line++;
 	rest = line;
 	rlen = (size_t)(end - rest);

@@ -138,11 +138,6 @@ static void group_op_then(void *ctx, int err)
 	free(op);
 }
 
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 static void store_policy(struct obj *g, const char *buf, size_t len,
 			 struct wreq *w)
 {
@@ -152,12 +147,7 @@ static void store_policy(struct obj *g, const char *buf, size_t len,
 		wreq_done(w, -ENOMEM);
 		return;
 	}
-	while (len && blank(buf[0])) {
-		buf++;
-		len--;
-	}
-	while (len && blank(buf[len - 1]))
-		len--;
+	text_trim(&buf, &len);
 	op->w = w;
 	op->g = g;
 	obj_get(g);

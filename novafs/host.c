@@ -241,11 +241,6 @@ static int evacuate(struct txn *t, struct host_op *op)
 	return txn_set_text(t, op->h, H_FAULT, "");
 }
 
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 static int ctl_run(struct txn *t, void *ctx)
 {
 	struct host_op *op = ctx;
@@ -259,15 +254,10 @@ static int ctl_run(struct txn *t, void *ctx)
 		return -ENOENT;
 	if ((rc = txn_touch(t, op->h)) < 0)
 		return rc;
-	while (len && blank(line[0])) {
-		line++;
-		len--;
-	}
-	while (len && blank(line[len - 1]))
-		len--;
-	while (wlen < len && !blank(line[wlen]))
+	text_trim(&line, &len);
+	while (wlen < len && !text_blank(line[wlen]))
 		wlen++;
-	for (arg = line + wlen, alen = len - wlen; alen && blank(arg[0]); arg++)
+	for (arg = line + wlen, alen = len - wlen; alen && text_blank(arg[0]); arg++)
 		alen--;
 	if (wlen == 8 && memcmp(line, "evacuate", 8) == 0 && !alen)
 		return evacuate(t, op);

@@ -141,18 +141,6 @@ struct set_attr {
 	stage_fn stage;
 };
 
-/* Surrounding ASCII whitespace (echo's newline, a CRLF) is not part of a
- * value; the bytes are kept as written. */
-static void trim(const char **p, size_t *len)
-{
-	while (*len && strchr(" \t\r\n", (*p)[0])) {
-		(*p)++;
-		(*len)--;
-	}
-	while (*len && strchr(" \t\r\n", (*p)[*len - 1]))
-		(*len)--;
-}
-
 /* value (vlen bytes) as the name of an existing object, which find
  * looks up, into name ("" for an empty value, which unsets); else
  * -EINVAL with e: class cls, "WHAT \"value\" does not exist (see
@@ -229,7 +217,9 @@ static int set_attr_run(struct txn *t, void *ctx)
 	rc = txn_touch(t, sa->o);
 	if (rc < 0)
 		return rc;
-	trim(&value, &vlen);
+	/* Surrounding blanks are not part of a value; the bytes are kept
+	 * as written. */
+	text_trim(&value, &vlen);
 	if (strlen(obj_text(sa->o, sa->field)) == vlen &&
 	    memcmp(obj_text(sa->o, sa->field), value, vlen) == 0 &&
 	    (obj_int(sa->o, I_LAUNCHED) || obj_int(sa->o, I_TASK_STATE) != TASK_NONE))

@@ -186,9 +186,26 @@ static void test_escaped(void)
 	strbuf_release(&sb);
 }
 
+/* A written value without its surrounding blanks, its bytes in place. */
+static void test_text_trim(void)
+{
+	const char *text = " \t m1.small\r\n", *p = text;
+	size_t len = strlen(text);
+
+	text_trim(&p, &len);
+	CHECK(p == text + 3);
+	CHECK_INT(len, 8);
+	p = " \n";
+	len = 2;
+	text_trim(&p, &len);
+	CHECK_INT(len, 0);
+	CHECK(text_blank('\t') && !text_blank('x') && !text_blank('\0'));
+}
+
 int main(void)
 {
 	test_init_empty();
+	test_text_trim();
 	test_add();
 	test_addf();
 	test_nul_bytes();
