@@ -32,11 +32,22 @@ spawn holder virsh -q -c "$URI" event --all --loop
 # Another deployment's domain on the shared hypervisor, named as novafs
 # names its own: this novafs never made it, and must leave it alone.
 FOREIGN=0f0f0f0f-1111-4222-8333-444455556666
-virsh -q -c "$URI" define /dev/stdin >/dev/null <<EOF
+# foreign_kept: the foreign domain runs, and still does after a pause in
+# which no virsh of ours is connected.  The holder connects in its own
+# time; until it does, the driver (and the domain) goes with the last
+# connection, so the domain is made again until it outlives one.
+foreign_kept() {
+	if [ "$(virsh -q -c "$URI" domstate "instance-$FOREIGN" 2>/dev/null)" != running ]; then
+		virsh -q -c "$URI" define /dev/stdin >/dev/null <<EOF || return 1
 <domain type='test'><name>instance-$FOREIGN</name><uuid>$FOREIGN</uuid>
 <memory>65536</memory><os><type>hvm</type></os></domain>
 EOF
-virsh -q -c "$URI" start "instance-$FOREIGN" >/dev/null
+		virsh -q -c "$URI" start "instance-$FOREIGN" >/dev/null || return 1
+	fi
+	sleep 0.2
+	[ "$(virsh -q -c "$URI" domstate "instance-$FOREIGN" 2>/dev/null)" = running ]
+}
+wait_for 20 foreign_kept || { not_ok "the holder keeps the test driver"; done_testing; exit 1; }
 
 start_scheduler
 # A report interval of a minute: what shows here comes from libvirt's
