@@ -26,6 +26,7 @@ const struct rpc_class_map rpc_classes[] = {
 	{ "ConnectionError", ENETDOWN, "the message bus (RabbitMQ) is unreachable" },
 	{ "LibvirtError", EIO, "libvirt refused an operation" },
 	{ "ComputeResourcesUnavailable", ENOSPC, "the host has no room for what was asked (a resize, or a placement's claim)" },
+	{ "NoMoreFixedIps", EADDRNOTAVAIL, "a network's DHCP range has no free address" },
 	{ "MessageDeliveryFailure", EIO, "the broker refused a message" },
 	{ "InvalidReply", EPROTO, "a reply outside its contract" },
 	{ NULL, 0, NULL },

@@ -17,6 +17,7 @@ const struct rpc_field rpc_limits_members[] = {
 const struct rpc_service_decl *const rpc_services[] = {
 	&compute_service,
 	&scheduler_service,
+	&network_service,
 	&conductor_service,
 	NULL,
 };

@@ -27,6 +27,9 @@
 	{ "memory_mb", RPC_T_INT, 0, 16, RPC_MAX_MEMORY_MB }, \
 	{ "disk_gb", RPC_T_INT, 0, 0, RPC_MAX_DISK_GB }
 
+/* The most NICs an instance has: networks it names. */
+#define RPC_MAX_NICS 8
+
 /* The most a host may hold in all once it holds an instance: what
  * select_destinations answers and start_instance passes on. */
 extern const struct rpc_field rpc_limits_members[];
@@ -56,6 +59,12 @@ extern const struct rpc_method_decl scheduler_release_resources;
 /* A server group's policies, NULL-terminated: "affinity", "anti-affinity". */
 extern const char *const group_policies[];
 extern const struct rpc_method_decl scheduler_update_service_capabilities;
+
+/* topic network (novafs-network) */
+extern const struct rpc_service_decl network_service;
+extern const struct rpc_method_decl network_allocate_for_instance;
+extern const struct rpc_method_decl network_deallocate_for_instance;
+extern const struct rpc_method_decl network_delete_network;
 
 /* topic conductor (novafs) */
 extern const struct rpc_service_decl conductor_service;

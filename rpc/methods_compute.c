@@ -7,6 +7,36 @@
 
 #include "rpc/states.h"
 
+static const struct rpc_field address_item[] = {
+	{ NULL, RPC_T_STRING, 0, 7, 15, NULL, NULL, NULL },
+	{ NULL },
+};
+
+/* A NIC: its address on one network, and that network as the host's
+ * libvirt network (bridge, DHCP) is made from. */
+static const struct rpc_field nic_members[] = {
+	{ "network", RPC_T_NAME, 0, 0, 0, NULL, NULL,
+	  "the network's name; its libvirt network is `novafs-NAME`" },
+	{ "bridge", RPC_T_STRING, 0, 1, 15, NULL, NULL,
+	  "the Linux bridge of that libvirt network" },
+	{ "cidr", RPC_T_STRING, 0, 9, 18, NULL, NULL, NULL },
+	{ "gateway", RPC_T_STRING, 0, 7, 15, NULL, NULL,
+	  "the bridge's own address" },
+	{ "dhcp_start", RPC_T_STRING, 0, 7, 15, NULL, NULL, NULL },
+	{ "dhcp_end", RPC_T_STRING, 0, 7, 15, NULL, NULL, NULL },
+	{ "dns", RPC_T_ARRAY, 0, 0, 8, NULL, address_item,
+	  "DNS servers the network's dnsmasq forwards to" },
+	{ "ip", RPC_T_STRING, 0, 7, 15, NULL, NULL,
+	  "the instance's fixed IP: its DHCP host entry" },
+	{ "mac", RPC_T_STRING, 0, 17, 17, NULL, NULL, NULL },
+	{ NULL },
+};
+
+static const struct rpc_field nic_item[] = {
+	{ NULL, RPC_T_OBJECT, 0, 0, 0, NULL, nic_members, NULL },
+	{ NULL },
+};
+
 /* The instance object a compute host is sent. */
 static const struct rpc_field instance_members[] = {
 	{ "uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL,
@@ -14,6 +44,10 @@ static const struct rpc_field instance_members[] = {
 	{ "name", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its name in the mount" },
 	{ "flavor", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its flavor's name" },
 	RPC_FLAVOR_SIZES,
+	{ "nics", RPC_T_ARRAY, RPC_OPTIONAL, 0, RPC_MAX_NICS, NULL, nic_item,
+	  "(1.3: start, rebuild and resize) one per network, in order: the "
+	  "host makes each libvirt network it lacks and the instance's DHCP "
+	  "host entry, and attaches a NIC with that MAC" },
 	{ NULL },
 };
 
@@ -89,7 +123,7 @@ static const struct rpc_field null_result = {
 };
 
 const struct rpc_method_decl compute_start_instance = {
-	&compute_service, "start_instance", RPC_CAST, "1.2", RPC_ROLE_API,
+	&compute_service, "start_instance", RPC_CAST, "1.3", RPC_ROLE_API,
 	start_args, NULL,
 	"Defines the instance's domain if it has none and starts it unless it "
 	"runs (a paused one is resumed); reports `instance_update`.  With "
@@ -142,7 +176,7 @@ const struct rpc_method_decl compute_resume_instance = {
 };
 
 const struct rpc_method_decl compute_rebuild_instance = {
-	&compute_service, "rebuild_instance", RPC_CAST, "1.1", RPC_ROLE_API,
+	&compute_service, "rebuild_instance", RPC_CAST, "1.3", RPC_ROLE_API,
 	power_args, NULL,
 	"Destroys the domain and defines it again from the instance as sent "
 	"(its flavor; its image, once there are images), then starts it; "
@@ -150,7 +184,7 @@ const struct rpc_method_decl compute_rebuild_instance = {
 };
 
 const struct rpc_method_decl compute_resize_instance = {
-	&compute_service, "resize_instance", RPC_CALL, "1.1", RPC_ROLE_API,
+	&compute_service, "resize_instance", RPC_CALL, "1.3", RPC_ROLE_API,
 	power_args, &null_result,
 	"Redefines the stopped domain with the sizes of `instance` (its new "
 	"flavor), in place.  A call: the host answers once it is done, or "
@@ -162,8 +196,9 @@ const struct rpc_method_decl compute_resize_instance = {
 const struct rpc_method_decl compute_terminate_instance = {
 	&compute_service, "terminate_instance", RPC_CAST, "1.0", RPC_ROLE_API,
 	terminate_args, NULL,
-	"Destroys and undefines the domain; does nothing when it is already "
-	"gone.  A cast, as Nova's: novafs forgets the instance once the broker "
+	"Destroys and undefines the domain, removes its DHCP host entries, "
+	"and removes a libvirt network of novafs's that no domain on the "
+	"host uses any more; does nothing when it is already gone.  A cast, as Nova's: novafs forgets the instance once the broker "
 	"has the request, which waits in the host's durable queue if the host "
 	"is stopped."
 };
@@ -198,7 +233,7 @@ static const struct rpc_method_decl *const compute_methods[] = {
 };
 
 const struct rpc_service_decl compute_service = {
-	"compute", "1.2", NULL, RPC_ROLE_COMPUTE, compute_methods,
+	"compute", "1.3", NULL, RPC_ROLE_COMPUTE, compute_methods,
 	"novafs-compute, one per hypervisor host, consumes `compute` (shared), "
 	"`compute.HOST` and its fanout.  Every handler is idempotent: starting "
 	"a running domain, stopping a stopped one or terminating a missing one "

@@ -28,7 +28,7 @@
 #
 #   novafs                 the FUSE daemon (API and conductor)
 #   scheduler              novafs-scheduler
-#   network                the network service (to come)
+#   network                novafs-network
 #   compute-node1..9       novafs-compute --host node1..node9
 #   oslo-peer              Python oslo.messaging peers in the interop tests
 #                          only: may do anything, and sends no user_id
@@ -53,7 +53,8 @@
 # X being 32 hex digits), with reply queue reply_USER_X:
 #
 #   user         serves     listens to     fans out to         publishes on "novafs"
-#   novafs       conductor  scheduler_fanout compute_fanout    compute, compute.*, scheduler, scheduler.*
+#   novafs       conductor  scheduler_fanout compute_fanout    compute, compute.*, scheduler, scheduler.*,
+#                                                                network, network.*
 #   scheduler    scheduler  -              compute_fanout,     nothing
 #                                          scheduler_fanout
 #   network      network    -              scheduler_fanout    nothing
@@ -176,7 +177,7 @@ broker_perms() {
 	local u=$1 serves= host='.+' listens= fanouts= keys= x='[0-9a-f]{32}'
 	case $u in
 	novafs) serves=conductor listens=scheduler fanouts=compute
-		keys='compute|compute\..+|scheduler|scheduler\..+|notifications\..+' ;;
+		keys='compute|compute\..+|scheduler|scheduler\..+|network|network\..+|notifications\..+' ;;
 	scheduler) serves=scheduler fanouts='compute scheduler' ;;
 	network) serves=network fanouts=scheduler ;;
 	compute-*) serves=compute host=${u#compute-} fanouts=scheduler

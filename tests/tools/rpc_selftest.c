@@ -1246,6 +1246,8 @@ static const char *server_of(const struct rpc_service_decl *svc)
 {
 	if (svc->role & RPC_ROLE_COMPUTE)
 		return "compute-node5";
+	if (svc->role & RPC_ROLE_NETWORK)
+		return "network";
 	return svc->role & RPC_ROLE_SCHEDULER ? "scheduler" : "novafs";
 }
 
