@@ -207,6 +207,35 @@ void strbuf_add_oneline(struct strbuf *sb, const void *data, size_t len)
 	add_escaped(sb, data, len, false);
 }
 
+const char *text_line(const char *text, size_t k, size_t *len)
+{
+	const char *nl;
+
+	if (!text[0])
+		return NULL;
+	while (k--) {
+		nl = strchr(text, '\n');
+		if (!nl)
+			return NULL;
+		text = nl + 1;
+	}
+	nl = strchr(text, '\n');
+	*len = nl ? (size_t)(nl - text) : strlen(text);
+	return text;
+}
+
+long text_line_index(const char *text, const char *word)
+{
+	size_t n = strlen(word), len;
+	const char *line;
+	long k;
+
+	for (k = 0; (line = text_line(text, (size_t)k, &len)); k++)
+		if (len == n && memcmp(line, word, n) == 0)
+			return k;
+	return -1;
+}
+
 void text_trim(const char **p, size_t *len)
 {
 	while (*len && text_blank((*p)[0])) {

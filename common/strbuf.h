@@ -53,6 +53,12 @@ static inline bool text_blank(char c)
 /* Narrows *p and *len to the text without its surrounding blanks (echo's
  * newline, a CRLF); the bytes themselves stay where they are. */
 void text_trim(const char **p, size_t *len);
+/* Line k (from 0) of text, a NUL-terminated list of lines separated by
+ * "\n" (no trailing newline): its start, and its length in *len; NULL
+ * when text has fewer lines. */
+const char *text_line(const char *text, size_t k, size_t *len);
+/* The index of the first line of text equal to word, or -1. */
+long text_line_index(const char *text, const char *word);
 /* Appends len bytes of data, escaped so that they stay on one line and
  * cannot forge anything: printable ASCII (0x20-0x7e) except backslash as
  * is, backslash as \\, \n \r \t as those two-character escapes, every

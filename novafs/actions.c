@@ -39,6 +39,7 @@
 #include "group.h"
 #include "host.h"
 #include "instance.h"
+#include "network.h"
 #include "node.h"
 #include "obj.h"
 #include "service.h"
@@ -224,6 +225,9 @@ struct run {
 	bool scheduling;             /* the scheduler was asked */
 	bool chosen;                 /* the scheduler chose host (and claimed
 				      * the flavor there) */
+	bool allocate;               /* a first start that needs addresses */
+	bool networked;              /* delete: it may hold addresses */
+	json_t *allocated;           /* novafs-network's answer */
 	char host[64];
 	char from[64];               /* evacuate: the host it leaves */
 	json_t *limits;              /* the chosen host's, from the scheduler */
@@ -253,6 +257,7 @@ static void finish(struct run *r, int err)
 	json_decref(r->flavor);
 	json_decref(r->limits);
 	json_decref(r->release);
+	json_decref(r->allocated);
 	obj_put(r->o);
 	free(r);
 }
@@ -467,13 +472,27 @@ static void host_asked(struct run *r)
 	}
 }
 
-/* The arguments of the action's method: the instance, the task it runs
- * as, and the row's options. */
+/* Whether m (re)defines the instance's domain, and so needs its NICs. */
+static bool defines_domain(const struct rpc_method_decl *m)
+{
+	return m == &compute_start_instance || m == &compute_rebuild_instance ||
+	       m == &compute_resize_instance;
+}
+
+/* The arguments of the action's method: the instance (with its NICs
+ * where the domain is defined), the task it runs as, and the row's
+ * options. */
 static json_t *host_args(struct run *r)
 {
-	json_t *args = json_pack("{s:O, s:s, s:O*}", "instance", r->instance,
-				 "expected_task_state", task_state_name(r->task),
-				 "limits", r->limits);
+	json_t *nics = defines_domain(r->a->method) ?
+		       network_nics(r->o, r->allocated) : NULL;
+	json_t *args;
+
+	if (nics)
+		json_object_set_new(r->instance, "nics", nics);
+	args = json_pack("{s:O, s:s, s:O*}", "instance", r->instance,
+			 "expected_task_state", task_state_name(r->task),
+			 "limits", r->limits);
 	json_t *options = r->a->options ? json_loads(r->a->options, 0, NULL) : NULL;
 
 	if (args && r->a->options &&
@@ -501,15 +520,58 @@ static void ask_host(struct run *r)
 			       cast_done, r);
 }
 
-/* The scheduler chose a host: record it, and start there. */
+static void deallocated(void *ctx, int err, json_t *result,
+			const struct rpc_error *e)
+{
+	if (err < 0)
+		log_warn("cannot release addresses: %s", e->message);
+}
+
+/* inst's addresses are free again, whatever novafs-network gave it. */
+static void deallocate(const struct obj *inst, const char *request_id)
+{
+	conductor_cast(&network_deallocate_for_instance, NULL, request_id,
+		       json_pack("{s:s}", "instance_uuid", inst->uuid),
+		       deallocated, NULL);
+}
+
+/* Stages the addresses novafs-network gave r's instance, if it was
+ * asked.  An answer that does not fit ends the run (fail_run). */
+static int stage_addresses(struct txn *t, struct run *r)
+{
+	struct strbuf ips = STRBUF_INIT, macs = STRBUF_INIT;
+	int rc;
+
+	if (!r->allocated)
+		return 0;
+	rc = network_read_allocation(r->o, r->allocated, &ips, &macs, &r->e);
+	if (rc < 0) {
+		deallocate(r->o, r->request);
+		rc = fail_run(t, r);
+	} else if ((rc = txn_set_text(t, r->o, I_IPS, ips.buf)) == 0 &&
+		   (rc = txn_set_text(t, r->o, I_MACS, macs.buf)) == 0) {
+		log_info("%s: addresses %s", r->o->name, ips.buf);
+		if (r->rec)
+			rc = action_record_event(t, r->rec, "addresses %s", ips.buf);
+	}
+	strbuf_release(&ips);
+	strbuf_release(&macs);
+	return rc;
+}
+
+/* The scheduler chose a host: record it (and the addresses the
+ * instance was given), and start there. */
 static int spawn_run(struct txn *t, void *ctx)
 {
 	struct run *r = ctx;
 	int rc;
 
 	if (r->o->dead) {
-		/* Deleted while it was scheduled: nothing will start. */
+		/* Deleted while it was scheduled: nothing will start, and
+		 * its delete gave back what it held then. */
 		action_release_claim(r->o, r->host, r->request);
+		if (r->allocated)
+			deallocate(r->o, r->request);
 		return -ENOENT;
 	}
 	if (obj_int(r->o, I_TASK_STATE) != r->task) {
@@ -520,8 +582,9 @@ static int spawn_run(struct txn *t, void *ctx)
 				     r->o->name);
 	}
 	txn_set_request(t, r->request);
-	if ((rc = txn_touch(t, r->o)) < 0 ||
-	    (rc = txn_set_text(t, r->o, I_HOST, r->host)) < 0 ||
+	if ((rc = txn_touch(t, r->o)) < 0 || (rc = stage_addresses(t, r)) < 0)
+		return rc;
+	if ((rc = txn_set_text(t, r->o, I_HOST, r->host)) < 0 ||
 	    (rc = txn_set_int(t, r->o, I_LAUNCHED, 1)) < 0 ||
 	    (r->evacuate &&
 	     (rc = txn_set_text(t, r->o, I_EVACUATED_FROM, r->from)) < 0) ||
@@ -551,6 +614,40 @@ static void scheduled(void *ctx, int err, json_t *result,
 	bus_done(r, err, e);
 }
 
+static void addresses_given(void *ctx, int err, json_t *result,
+			    const struct rpc_error *e)
+{
+	struct run *r = ctx;
+
+	if (err < 0) {
+		/* NoMoreFixedIps: nothing was allocated (all or nothing). */
+		fail(r, err, e);
+		return;
+	}
+	r->allocated = json_incref(result);
+	store_do(spawn_run, step_committed, r);
+}
+
+/* Asks novafs-network for the instance's addresses, between placement
+ * and start as Nova's build does, so that a start no host has room for
+ * takes no address.  The definitions sent are read here, on the bus
+ * thread, without a lock: a network is fixed while an instance of it
+ * is scheduling (network.h). */
+static void ask_network(struct run *r)
+{
+	json_t *args;
+
+	obj_rdlock();
+	args = network_allocate_args(r->o);
+	obj_unlock();
+	if (!args) {
+		fail(r, -ENOMEM, NULL);
+		return;
+	}
+	conductor_call(&network_allocate_for_instance, NULL, r->request, args,
+		       addresses_given, r);
+}
+
 /* The claim is recorded and the scheduler has answered.  An evacuation
  * that finds no host leaves the instance as it was. */
 static void host_chosen(struct run *r)
@@ -558,6 +655,8 @@ static void host_chosen(struct run *r)
 	r->keep_state = r->evacuate;
 	if (r->bus_err < 0)
 		fail(r, r->bus_err, &r->e);
+	else if (r->allocate)
+		ask_network(r);
 	else
 		store_do(spawn_run, step_committed, r);
 }
@@ -677,6 +776,8 @@ static void delete_then(void *ctx, int err)
 	if (err == 0 && r->release)
 		conductor_cast(&scheduler_release_resources, NULL, r->request,
 			       json_incref(r->release), released, NULL);
+	if (err == 0 && r->networked)
+		deallocate(r->o, r->request);
 	finish(r, err);
 }
 
@@ -809,6 +910,15 @@ static int claim_run(struct txn *t, void *ctx)
 		rc = rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
 	if (rc == 0 && r->first)
 		rc = check_group(r->o, &e);
+	/* An instance holds its addresses from its first start until it
+	 * is deleted; one whose allocation's answer was lost may hold them
+	 * without knowing. */
+	r->allocate = r->first && obj_len(r->o, I_NETWORKS) && !obj_len(r->o, I_IPS);
+	r->networked = obj_len(r->o, I_NETWORKS) || obj_len(r->o, I_IPS);
+	if (rc == 0 && r->allocate)
+		rc = network_check(r->o, &e);
+	if (rc == 0 && r->allocate)
+		rc = conductor_check_service("novafs-network", NULL, &e);
 	/* Fail fast: a service known to be down is not asked.  A delete
 	 * goes on regardless (see action_delete); an evacuation is for a
 	 * host that is down. */

@@ -31,18 +31,6 @@ static const struct node nodes[] = {
 	{ "disk_gb", NODE_ATTR, 0444, NULL, 1u << FLAVOR_DISK_GB, show_disk_gb },
 };
 
-const struct kind flavor_kind = {
-	.name = "flavor",
-	.table = "flavors",
-	.collection = "flavors",
-	.collection_mode = 0555,
-	.mode = S_IFDIR | 0555,
-	.fields = fields,
-	.nfields = FLAVOR_NFIELDS,
-	.nodes = nodes,
-	.nnodes = sizeof(nodes) / sizeof(nodes[0]),
-};
-
 struct obj *flavor_find(const char *name)
 {
 	return coll_find(obj_top_coll(&flavor_kind), name);
@@ -59,15 +47,13 @@ static const struct {
 	{ "m1.large", 4, 8192, 80 },
 };
 
-static int seed_run(struct txn *t, void *ctx)
+/* A new database's flavors. */
+static int flavor_seed(struct txn *t, struct coll *c)
 {
-	struct coll *c = obj_top_coll(&flavor_kind);
 	struct obj *o;
 	size_t i;
 	int rc = 0;
 
-	if (c->count)
-		return 0;
 	for (i = 0; rc == 0 && i < sizeof(standard) / sizeof(standard[0]); i++) {
 		rc = txn_create(t, c, standard[i].name, 0, 0, &o);
 		if (rc == 0)
@@ -80,7 +66,15 @@ static int seed_run(struct txn *t, void *ctx)
 	return rc;
 }
 
-int flavor_seed(void)
-{
-	return store_run(seed_run, NULL);
-}
+const struct kind flavor_kind = {
+	.name = "flavor",
+	.table = "flavors",
+	.collection = "flavors",
+	.collection_mode = 0555,
+	.mode = S_IFDIR | 0555,
+	.fields = fields,
+	.nfields = FLAVOR_NFIELDS,
+	.nodes = nodes,
+	.nnodes = sizeof(nodes) / sizeof(nodes[0]),
+	.seed = flavor_seed,
+};

@@ -13,10 +13,6 @@ enum { FLAVOR_VCPUS, FLAVOR_MEMORY_MB, FLAVOR_DISK_GB, FLAVOR_NFIELDS };
 
 extern const struct kind flavor_kind;
 
-/* Creates the standard flavors when there are none (a new database).
- * Start-up only.  0 or -errno. */
-int flavor_seed(void);
-
 /* The flavor called name (under a lock, or on the committer), or NULL. */
 struct obj *flavor_find(const char *name);
 

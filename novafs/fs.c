@@ -259,6 +259,13 @@ static int lookup_in(const struct target *t, const char *name,
 	return 0;
 }
 
+/* Whether t is a view listing its members under names of its own, which
+ * the kernel must not cache (view.h). */
+static bool named_view(const struct target *t)
+{
+	return t->n && t->n->type == NODE_VIEW && t->n->view_name;
+}
+
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
@@ -274,6 +281,8 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		/* The kernel now caches an entry of t's directory. */
 		t.o->looked_up = true;
 		fill_entry(&child, ino, &e);
+		if (named_view(&t))
+			e.entry_timeout = 0;
 		if (is_scratch(&child))
 			scratch_looked_up(child.o);
 	}
@@ -1021,6 +1030,8 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi, bool plus)
 {
 	struct handle *h = handle_of(fi);
+	struct target dir = { h->obj, h->node, 0 };
+	struct strbuf entry = STRBUF_INIT;
 	struct fuse_entry_param e;
 	struct target t;
 	char *buf = malloc(size);
@@ -1044,8 +1055,16 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			if (decode(h->ents[i - 2].ino, &t) < 0)
 				continue;
 			name = target_name(&t);
+			if (named_view(&dir)) {
+				/* Named now; gone from the view: skipped. */
+				if (!view_entry_name(h->obj, h->node, t.o, &entry))
+					continue;
+				name = entry.buf;
+			}
 			if (plus) {
 				fill_entry(&t, h->ents[i - 2].ino, &e);
+				if (named_view(&dir))
+					e.entry_timeout = 0;
 			} else {
 				e.attr.st_ino = h->ents[i - 2].ino;
 				e.attr.st_mode = h->ents[i - 2].type;
@@ -1069,6 +1088,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 		h->obj->looked_up = true;
 	obj_unlock();
 	fuse_reply_buf(req, buf, used);
+	strbuf_release(&entry);
 	free(buf);
 }
 

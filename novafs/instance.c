@@ -19,6 +19,7 @@
 #include "flavor.h"
 #include "group.h"
 #include "host.h"
+#include "network.h"
 #include "node.h"
 #include "obj.h"
 #include "objops.h"
@@ -46,6 +47,10 @@ static const struct field fields[] = {
 	[I_HOST_FORCED] = { "host_forced", FIELD_INT, 0, NULL, 0 },
 	[I_TRIED] = { "tried_hosts", FIELD_TEXT, 0, NULL, 0 },
 	[I_EVACUATED_FROM] = { "evacuated_from", FIELD_TEXT, 0, NULL, 0 },
+	[I_NETWORK_RAW] = { "network_raw", FIELD_BYTES, 0, NULL, 0 },
+	[I_NETWORKS] = { "networks", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
+	[I_IPS] = { "fixed_ips", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
+	[I_MACS] = { "macs", FIELD_TEXT, 0, NULL, 0 },
 };
 
 /* Text values end with a newline; empty ones are empty. */
@@ -301,6 +306,87 @@ static void show_group(const struct obj *o, struct strbuf *out)
 	add_line(out, obj_text(o, I_GROUP));
 }
 
+/* The networks, one name a line: each an existing network, at most
+ * once, at most RPC_MAX_NICS; blank lines ignored, none for no NIC. */
+static int stage_networks(struct txn *t, struct obj *o, const char *raw,
+			  size_t len, const char *value, size_t vlen,
+			  struct rpc_error *e)
+{
+	struct strbuf names = STRBUF_INIT;
+	char name[OBJ_NAME_MAX + 1];
+	const char *end = value + vlen, *line, *nl;
+	size_t n, count = 0;
+	int rc = 0;
+
+	for (line = value; rc == 0 && line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			nl = end;
+		n = (size_t)(nl - line);
+		text_trim(&line, &n);
+		if (!n)
+			continue;
+		if ((rc = existing_name(line, n, name, network_find,
+					"NetworkNotFound", "network", "networks/",
+					e)) < 0)
+			break;
+		if (text_line_index(names.buf, name) >= 0)
+			rc = rpc_error_set(e, -EINVAL, "InvalidInput",
+					   "network %s is named twice (one NIC "
+					   "per network)", name);
+		else if (++count > RPC_MAX_NICS)
+			rc = rpc_error_set(e, -EINVAL, "InvalidInput",
+					   "at most %d networks", RPC_MAX_NICS);
+		else
+			strbuf_addf(&names, "%s%s", names.len ? "\n" : "", name);
+	}
+	if (rc == 0 && (rc = txn_set_bytes(t, o, I_NETWORK_RAW, raw, len)) == 0)
+		rc = txn_set_text(t, o, I_NETWORKS, names.buf);
+	/* Addresses from a first start that failed were for the networks
+	 * named then: the next start asks again, and novafs-network keeps
+	 * those of the networks still named and drops the others. */
+	if (rc == 0 && strcmp(names.buf, obj_text(o, I_NETWORKS)) != 0 &&
+	    (rc = txn_set_text(t, o, I_IPS, "")) == 0)
+		rc = txn_set_text(t, o, I_MACS, "");
+	strbuf_release(&names);
+	return rc;
+}
+
+static void store_network(struct obj *o, const char *buf, size_t len,
+			  struct wreq *w)
+{
+	set_attr(o, buf, len, w, "network", I_NETWORKS, stage_networks);
+}
+
+static void show_network(const struct obj *o, struct strbuf *out)
+{
+	strbuf_add(out, obj_text(o, I_NETWORK_RAW), obj_len(o, I_NETWORK_RAW));
+}
+
+static void show_ip(const struct obj *o, struct strbuf *out)
+{
+	add_line(out, obj_text(o, I_IPS));
+}
+
+static void show_mac(const struct obj *o, struct strbuf *out)
+{
+	add_line(out, obj_text(o, I_MACS));
+}
+
+/* A new instance has a NIC on the network `default`, so that a first
+ * start needs no network step. */
+static int instance_init(struct txn *t, struct obj *o)
+{
+	static const char def[] = "default";
+	char raw[sizeof(def) + 1];
+	int rc;
+
+	snprintf(raw, sizeof(raw), "%s\n", def);
+	if ((rc = txn_set_bytes(t, o, I_NETWORK_RAW, raw, strlen(raw))) < 0)
+		return rc;
+	return txn_set_text(t, o, I_NETWORKS, def);
+}
+
 static void store_ctl(struct obj *o, const char *buf, size_t len,
 		      struct wreq *w)
 {
@@ -409,6 +495,10 @@ static const struct node nodes[] = {
 	{ "power_state", NODE_ATTR, 0444, NULL, DEP(I_POWER_STATE), show_power },
 	{ "host", NODE_ATTR, 0644, NULL, DEP(I_HOST), show_host, store_host },
 	{ "group", NODE_ATTR, 0644, NULL, DEP(I_GROUP), show_group, store_group },
+	{ "network", NODE_ATTR, 0644, NULL, DEP(I_NETWORK_RAW), show_network,
+	  store_network },
+	{ "ip", NODE_ATTR, 0444, NULL, DEP(I_IPS), show_ip },
+	{ "mac", NODE_ATTR, 0444, NULL, DEP(I_MACS), show_mac },
 	{ "flavor", NODE_ATTR, 0644, NULL, DEP(I_FLAVOR_RAW), show_flavor,
 	  store_flavor },
 	{ "id", NODE_ATTR, 0444, NULL, 0, show_id },
@@ -435,6 +525,7 @@ const struct kind instance_kind = {
 	.set_owner = objop_set_owner,
 	.release = instance_release,
 	.notify = instance_notify,
+	.init = instance_init,
 };
 
 /* --- start-up --- */

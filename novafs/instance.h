@@ -1,10 +1,12 @@
 /*
  * instance.h - the instance kind: instances/NAME/ and its files.
  *
- * Desired state (flavor; before the first start, a forced host and a
- * server group) is kept exactly as written; observed state (vm_state,
- * task_state, power_state, host, fault) comes from the actions novafs
- * runs and the reports compute hosts send.  A compute host that refuses
+ * Desired state (flavor; before the first start, a forced host, a
+ * server group and its networks, `default` for a new instance) is kept
+ * exactly as written; observed state (vm_state,
+ * task_state, power_state, host, fault; ip and mac, from novafs-network at
+ * the first start) comes from the actions novafs runs and the reports
+ * compute hosts send.  A compute host that refuses
  * a first start for want of room (its claim failed) gets the instance
  * rescheduled on another host, up to the scheduler's max_attempts hosts
  * in all, each try in the start's action record.
@@ -34,6 +36,10 @@ enum {
 	I_TRIED,        /* hosts that refused it, "a b c": a first start's
 			 * reschedules */
 	I_EVACUATED_FROM, /* the host it was last evacuated from */
+	I_NETWORK_RAW,  /* the network file's bytes, as written */
+	I_NETWORKS,     /* the networks named there, one a line: a NIC each */
+	I_IPS,          /* its address on each, one a line (network.h) */
+	I_MACS,         /* its NICs' MACs, one a line */
 	I_NFIELDS
 };
 

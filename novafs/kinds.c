@@ -16,15 +16,35 @@
 #include "group.h"
 #include "host.h"
 #include "instance.h"
+#include "network.h"
 #include "obj.h"
 #include "service.h"
+#include "store.h"
 
 const struct kind *const novafs_kinds[] = {
 	&flavor_kind,
 	&group_kind,
+	&network_kind,
 	&host_kind,
 	&service_kind,
 	&instance_kind,
 	&action_record_kind,
 	NULL,
 };
+
+static int seed_run(struct txn *t, void *ctx)
+{
+	const struct kind *const *k;
+	struct coll *c;
+	int rc = 0;
+
+	for (k = novafs_kinds; *k && rc == 0; k++)
+		if ((*k)->seed && (c = obj_top_coll(*k)) && !c->count)
+			rc = (*k)->seed(t, c);
+	return rc;
+}
+
+int kinds_seed(void)
+{
+	return store_run(seed_run, NULL);
+}

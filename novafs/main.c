@@ -26,7 +26,6 @@
 #include "actions.h"
 #include "conductor.h"
 #include "events.h"
-#include "flavor.h"
 #include "fs.h"
 #include "instance.h"
 #include "kinds.h"
@@ -80,8 +79,9 @@ static int started(void)
 		log_error("cannot start: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = flavor_seed()) < 0) {
-		log_error("cannot create the standard flavors: %s", strerror(-rc));
+	if ((rc = kinds_seed()) < 0) {
+		log_error("cannot create the standard flavors and networks: %s",
+			  strerror(-rc));
 		return rc;
 	}
 	rc = instance_recover();

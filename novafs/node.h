@@ -86,8 +86,15 @@ struct node {
 	/* WAIT: whether a read may return show's content now; checked again
 	 * at each change of deps.  Under a lock, must not block. */
 	bool (*ready)(const struct obj *o);
-	/* VIEW: the members' field that names the owner */
+	/* VIEW: the members' field that names the owner, or (with
+	 * view_name) whose change moves a member in or out of views */
 	unsigned view_field;
+	/* VIEW, optional: appends the name m has in owner's view to out,
+	 * nothing when m is not listed there (under the read lock).  NULL:
+	 * m is listed under its own name when view_field holds owner's
+	 * name.  The kernel does not cache the entries of such a view. */
+	void (*view_name)(const struct obj *owner, const struct obj *m,
+			  struct strbuf *out);
 };
 
 /* Slot numbers within an inode.  The last slot is an object's link in a

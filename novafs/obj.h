@@ -39,6 +39,7 @@ struct node;
 struct publish_change;
 struct obj;
 struct strbuf;
+struct txn;
 struct wreq;
 
 #define OBJ_NAME_MAX 63   /* names: [A-Za-z0-9._-]{1,63}, not . or .. */
@@ -101,6 +102,14 @@ struct kind {
 	 * is published, under the write lock: it must not block.  NULL:
 	 * none. */
 	void (*notify)(const struct publish_change *c);
+	/* Stages what a new database starts with (the standard flavors,
+	 * the default network) when c, the kind's top-level collection, is
+	 * empty at start (kinds_seed).  NULL: nothing. */
+	int (*seed)(struct txn *t, struct coll *c);
+	/* Stages the first values of a new object's fields that are more
+	 * than a constant default, in the op that creates it (objops.h).
+	 * NULL: none. */
+	int (*init)(struct txn *t, struct obj *o);
 };
 
 struct coll;

@@ -51,6 +51,8 @@ static int create_run(struct txn *t, void *ctx)
 	if (op->c->owner->dead)
 		return -ENOENT;
 	rc = txn_create(t, op->c, op->name, op->uid, op->gid, &o);
+	if (rc == 0 && op->c->kind->init)
+		rc = op->c->kind->init(t, o);
 	if (rc == 0) {
 		snprintf(op->uuid, sizeof(op->uuid), "%s", o->uuid);
 		log_info("%s %s: created as %s by uid %u", op->c->kind->name,

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/strbuf.h"
 #include "node.h"
 #include "notify.h"
 #include "obj.h"
@@ -49,18 +50,57 @@ int view_init(const struct kind *const *kinds)
 	return 0;
 }
 
+bool view_entry_name(const struct obj *owner, const struct node *view,
+		     const struct obj *m, struct strbuf *out)
+{
+	strbuf_reset(out);
+	if (m->dead || m->kind != view->kind)
+		return false;
+	if (view->view_name)
+		view->view_name(owner, m, out);
+	else if (strcmp(obj_text(m, view->view_field), owner->name) == 0)
+		strbuf_addstr(out, m->name);
+	return out->len > 0;
+}
+
 bool view_has(const struct obj *owner, const struct node *view,
 	      const struct obj *m)
 {
-	return !m->dead && m->kind == view->kind &&
-	       strcmp(obj_text(m, view->view_field), owner->name) == 0;
+	struct strbuf name = STRBUF_INIT;
+	bool listed;
+
+	if (!view->view_name)
+		return !m->dead && m->kind == view->kind &&
+		       strcmp(obj_text(m, view->view_field), owner->name) == 0;
+	listed = view_entry_name(owner, view, m, &name);
+	strbuf_release(&name);
+	return listed;
+}
+
+/* A view with names of its own is searched: it lists few members, and
+ * is read far less often than it changes. */
+static struct obj *find_named(const struct obj *owner, const struct node *view,
+			      const char *name)
+{
+	struct strbuf entry = STRBUF_INIT;
+	struct obj *m;
+
+	for (m = obj_top_coll(view->kind)->head; m; m = m->next)
+		if (view_entry_name(owner, view, m, &entry) &&
+		    strcmp(entry.buf, name) == 0)
+			break;
+	strbuf_release(&entry);
+	return m;
 }
 
 struct obj *view_find(const struct obj *owner, const struct node *view,
 		      const char *name)
 {
-	struct obj *m = coll_find(obj_top_coll(view->kind), name);
+	struct obj *m;
 
+	if (view->view_name)
+		return find_named(owner, view, name);
+	m = coll_find(obj_top_coll(view->kind), name);
 	return m && view_has(owner, view, m) ? m : NULL;
 }
 
@@ -81,6 +121,16 @@ static void invalidate(unsigned v, const char *owner_name, const struct obj *m)
 	notify_inval_entry(dir, m->name);
 }
 
+/* Every owner's view v changed (its entries are not cached). */
+static void invalidate_all(unsigned v)
+{
+	const struct obj *owner;
+
+	for (owner = obj_top_coll(views[v].owner)->head; owner; owner = owner->next)
+		notify_inval_inode(node_ino(owner->serial,
+					    NODE_SLOT_FIRST + views[v].node));
+}
+
 void view_changed(const struct publish_change *c)
 {
 	const struct node *n;
@@ -91,7 +141,10 @@ void view_changed(const struct publish_change *c)
 		if (c->o->kind != n->kind)
 			continue;
 		f = n->view_field;
-		if (c->created || c->deleted) {
+		if (n->view_name) {
+			if (c->created || c->deleted || (c->mask & (1ULL << f)))
+				invalidate_all(v);
+		} else if (c->created || c->deleted) {
 			invalidate(v, obj_text(c->o, f), c->o);
 		} else if (c->mask & (1ULL << f)) {
 			invalidate(v, c->old[f].b ? c->old[f].b->data : "", c->o);

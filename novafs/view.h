@@ -16,6 +16,11 @@
  * member is in at most one view per field, as a field holds one name.
  * When that field changes (or the member comes or goes), view_changed()
  * tells the kernel that the old and the new owner's views changed.
+ *
+ * A view may list its members under names of its own (node->view_name:
+ * networks/NAME/allocations/ lists instances by their address there).
+ * Its entries are not cached by the kernel, and a change of view_field
+ * tells every owner's view that it changed.
  */
 #ifndef NOVAFS_VIEW_H
 #define NOVAFS_VIEW_H
@@ -26,6 +31,7 @@ struct kind;
 struct node;
 struct obj;
 struct publish_change;
+struct strbuf;
 
 /* The node of a member's link in a view: a symlink. */
 extern const struct node view_link_node;
@@ -34,9 +40,12 @@ extern const struct node view_link_node;
 int view_init(const struct kind *const *kinds);
 
 /* Under the read lock: whether m is listed in owner's view (a node of
- * type NODE_VIEW), and the member called name there, or NULL. */
+ * type NODE_VIEW), the name it has there (into out, reset first), and
+ * the member called name there, or NULL. */
 bool view_has(const struct obj *owner, const struct node *view,
 	      const struct obj *m);
+bool view_entry_name(const struct obj *owner, const struct node *view,
+		     const struct obj *m, struct strbuf *out);
 struct obj *view_find(const struct obj *owner, const struct node *view,
 		      const char *name);
 

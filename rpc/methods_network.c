@@ -69,7 +69,9 @@ const struct rpc_method_decl network_allocate_for_instance = {
 	&network_service, "allocate_for_instance", RPC_CALL, "1.0", RPC_ROLE_API,
 	allocate_args, &allocate_result,
 	"Gives the instance an address and a MAC on each network, all or "
-	"nothing, committed before the answer.  Idempotent: an instance that "
+	"nothing, committed before the answer; what it held on networks not "
+	"named is released in the same transaction (its networks changed "
+	"after a first start that failed).  Idempotent: an instance that "
 	"already has an address on a network gets the same one again.  The "
 	"first free address after the last one handed out is taken, wrapping "
 	"around at the range's end, so that a released address is reused "

@@ -202,10 +202,29 @@ static void test_text_trim(void)
 	CHECK(text_blank('\t') && !text_blank('x') && !text_blank('\0'));
 }
 
+/* Lines of a list kept as text: "default\nlab". */
+static void test_text_line(void)
+{
+	const char *l;
+	size_t len = 0;
+
+	l = text_line("default\nlab", 0, &len);
+	CHECK(l && len == 7 && memcmp(l, "default", 7) == 0);
+	l = text_line("default\nlab", 1, &len);
+	CHECK(l && len == 3 && memcmp(l, "lab", 3) == 0);
+	CHECK(text_line("default\nlab", 2, &len) == NULL);
+	CHECK(text_line("", 0, &len) == NULL);
+	CHECK_INT(text_line_index("default\nlab", "lab"), 1);
+	CHECK_INT(text_line_index("default\nlab", "la"), -1);
+	CHECK_INT(text_line_index("default\nlab", "default"), 0);
+	CHECK_INT(text_line_index("", "x"), -1);
+}
+
 int main(void)
 {
 	test_init_empty();
 	test_text_trim();
+	test_text_line();
 	test_add();
 	test_addf();
 	test_nul_bytes();
