@@ -7,7 +7,9 @@
 # I/O), bench/amqp_floor (a raw librabbitmq call round trip and confirmed
 # cast), bench/virt_floor (raw libvirt test-driver define+start),
 # bench/placement floor (the placement calls, answered by a trivial
-# server).  Each row names the command that reproduces its novafs figure.
+# server).  Instances have no NIC (their network file is empty), so that
+# thousands fit and the rows keep their floors, except in the rows about
+# addresses, on a network of their own.  Each row names the command that reproduces its novafs figure.
 # Two rows run services of their own beside the mount's: the placement
 # row a scheduler, and the many-hosts row a whole stack (a scheduler, 4
 # compute hosts, a second mount), on vhosts of their own.
@@ -90,10 +92,12 @@ tool() {
 }
 # Paths PREFIX1..PREFIXn under instances/, one a line, with SUFFIX.
 paths() { local p=$1 n=$2 s=${3:-} i; for i in $(seq "$n"); do echo "$I/$p$i$s"; done; }
-# make_instances PREFIX N [start]: N instances with a flavor, started or not.
+# make_instances PREFIX N [start]: N instances with a flavor and no NIC,
+# started or not.
 make_instances() {
 	paths "$1" "$2" | xargs mkdir || die "mkdir $1*"
 	paths "$1" "$2" /flavor | tool "$B/bench/oploop" write m1.tiny >/dev/null || exit 1
+	paths "$1" "$2" /network | tool "$B/bench/oploop" write "" >/dev/null || exit 1
 	[ "${3:-}" = start ] || return 0
 	paths "$1" "$2" /ctl | tool "$B/bench/oploop" write start >/dev/null || exit 1
 	wait_for sh -c "! cat $I/$1*/state | grep -qv '^active\$'" || die "$1* did not start"
@@ -130,6 +134,8 @@ spawn scheduler "$B/novafs-scheduler" --config "$BROKER_ETC/scheduler.conf" \
 	--disk-allocation-ratio 1000
 spawn compute "$B/novafs-compute" --config "$BROKER_ETC/compute-node1.conf" \
 	--host node1 --report-interval 2
+spawn network "$B/novafs-network" --config "$BROKER_ETC/network.conf" \
+	--host net1 --db "$WORK/network.db" --report-interval 2
 mount_novafs
 mkdir -p "$NULL"
 spawn nullfs "$B/bench/nullfs" -o allow_other,default_permissions -f "$NULL"
@@ -200,6 +206,26 @@ wait_for all_are active y || die "y* did not start"
 n=$(paths y "$SYNC" | tool "$B/bench/oploop" rmdir) || exit 1
 row "rmdir (a confirmed cast), p50 us" "$(bench_field p50_us "$n")" "$castp50" 1.2 lower \
 	"bench/oploop rmdir < MNT/instances/*"
+
+# The same first starts with a NIC each, on a network of their own: one
+# call more (allocate_for_instance, committed by novafs-network before
+# it answers).  Addresses per second is the rate of those starts, one
+# after another, against raw call round trips one after another.
+mkdir "$MNT/networks/bench" && echo 198.51.100.0/24 >"$MNT/networks/bench/cidr" ||
+	die "cannot make the bench network"
+paths a "$SYNC" | xargs mkdir || die "mkdir a*"
+paths a "$SYNC" /flavor | tool "$B/bench/oploop" write m1.tiny >/dev/null || exit 1
+paths a "$SYNC" /network | tool "$B/bench/oploop" write bench >/dev/null || exit 1
+n=$(paths a "$SYNC" /ctl | tool "$B/bench/oploop" write start) || exit 1
+row "first start with a NIC (2 calls + cast), p50 us" "$(bench_field p50_us "$n")" \
+	"$(awk -v a="$callp50" -v b="$castp50" 'BEGIN { print 2 * a + b }')" 1.2 lower \
+	"bench/oploop write start < MNT/instances/*/ctl (network bench)"
+row "addresses allocated through the mount, per s" "$(bench_field per_s "$n")" \
+	"$(awk -v a="$callp50" 'BEGIN { printf "%.0f", 1e6 / a }')" 3 higher \
+	"(the same run; floor: raw call round trips, one after another)"
+[ "$(cat "$I"/a*/ip | sort -u | wc -l)" = "$SYNC" ] || die "a* do not have $SYNC addresses"
+wait_for all_are active a || die "a* did not start"
+paths a "$SYNC" | xargs rmdir || die "rmdir a*"
 
 # STOPS running instances stopped from one bash loop: the loop against
 # the raw confirmed cast rate, then how long until the last one stopped.
@@ -273,6 +299,8 @@ spread_writer() {
 	for i in $(seq "$n"); do echo "$I4/h$k-$i"; done | xargs mkdir || return 1
 	for i in $(seq "$n"); do echo "$I4/h$k-$i/flavor"; done |
 		"$B/bench/oploop" write m1.tiny >/dev/null || return 1
+	for i in $(seq "$n"); do echo "$I4/h$k-$i/network"; done |
+		"$B/bench/oploop" write "" >/dev/null || return 1
 	for i in $(seq "$n"); do echo "$I4/h$k-$i/ctl"; done |
 		"$B/bench/oploop" write start >/dev/null
 }

@@ -20,6 +20,8 @@ ROWS=(
 	"rmdirs (compute host stopped)"
 	"first start (call + cast), p50 us"
 	"rmdir (a confirmed cast), p50 us"
+	"first start with a NIC (2 calls + cast), p50 us"
+	"addresses allocated through the mount, per s"
 	"echo stop > ctl, bash loop, per s"
 	"stopped, ms after the loop"
 	"echo start; cat wait (until active), p50 us"
