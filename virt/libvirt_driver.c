@@ -16,6 +16,11 @@
  * instance keeps its resources; a domain that cannot be read fails the
  * listing rather than go uncounted, unless it vanished meanwhile.
  *
+ * The host's libvirt networks for NICs are network.c's, on this driver's
+ * connection: plug_nics, domain_nics and unplug_nics only connect and
+ * hand over, so that the network code shares the connection and its
+ * reconnects.
+ *
  * A test-driver host of a given size (libvirt_config.test_host) runs on
  * a private test hypervisor: libvirt's test driver reads a host's
  * definition from the file its URI names, and here that file is a memfd
