@@ -46,6 +46,19 @@ static void add_escaped(struct strbuf *out, const char *s)
 	}
 }
 
+static void add_interface(struct strbuf *out, const struct virt_nic *nic)
+{
+	char mac[MAC_STR_LEN];
+
+	strbuf_addstr(out, "    <interface type='network'>\n"
+		      "      <source network='");
+	add_escaped(out, nic->network);
+	strbuf_addf(out, "'/>\n"
+		    "      <mac address='%s'/>\n"
+		    "      <model type='virtio'/>\n"
+		    "    </interface>\n", mac_format(nic->mac, mac));
+}
+
 void domain_xml_metadata(const struct virt_instance *inst, struct strbuf *out)
 {
 	strbuf_addstr(out, "<" NOVAFS_XMLNS_PREFIX ":instance xmlns:"
@@ -76,6 +89,7 @@ int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
 	bool real = strcmp(virt_type, "qemu") == 0 || strcmp(virt_type, "kvm") == 0;
 	struct strbuf log = STRBUF_INIT;
 	char name[DOMAIN_NAME_LEN];
+	size_t i;
 
 	if (!real && strcmp(virt_type, "test") != 0)
 		return -EINVAL;
@@ -113,9 +127,56 @@ int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
 			      "      <target type='serial' port='0'/>\n"
 			      "    </console>\n");
 	}
+	for (i = 0; i < inst->nnics; i++)
+		add_interface(out, &inst->nics[i]);
 	strbuf_addstr(out, "  </devices>\n</domain>\n");
 	strbuf_release(&log);
 	return 0;
+}
+
+/*
+ * The value of attribute name of the element that starts at tag (at its
+ * '<'), into buf.  Returns false when the element has no such attribute,
+ * or one too long for buf or with an entity in it: no name novafs gives
+ * has one.
+ */
+static bool attr(const char *tag, const char *name, char *buf, size_t size)
+{
+	const char *end = strchr(tag, '>'), *p, *v;
+	size_t n = strlen(name), len;
+
+	for (p = tag; end && (p = strstr(p + 1, name)) && p < end; ) {
+		if (p[-1] != ' ' || p[n] != '=' || (p[n + 1] != '\'' && p[n + 1] != '"'))
+			continue;
+		v = p + n + 2;
+		len = strcspn(v, p[n + 1] == '\'' ? "'" : "\"");
+		if (len >= size || memchr(v, '&', len))
+			return false;
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		return true;
+	}
+	return false;
+}
+
+const char *domain_xml_next_nic(const char *xml, struct domain_nic *nic)
+{
+	const char *p, *end, *source, *mac;
+
+	for (p = strstr(xml, "<interface "); p; p = strstr(end, "<interface ")) {
+		end = strstr(p, "</interface>");
+		if (!end)
+			return NULL;
+		source = strstr(p, "<source ");
+		mac = strstr(p, "<mac ");
+		if (source && source < end && mac && mac < end &&
+		    attr(source, "network", nic->network, sizeof(nic->network)) &&
+		    attr(mac, "address", nic->mac, sizeof(nic->mac)) &&
+		    strncmp(nic->network, NIC_NETWORK_PREFIX,
+			    strlen(NIC_NETWORK_PREFIX)) == 0)
+			return end;
+	}
+	return NULL;
 }
 
 /* The text after "<tag>" or "<PREFIX:tag>" in xml, or NULL. */

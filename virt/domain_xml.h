@@ -9,10 +9,18 @@
  * host can count the resources its domains hold without a database.
  *
  * For qemu and kvm the machine is minimal: os type hvm, a serial console
- * on a pty (the firmware's output included), no disk (images come later) and no network.  The serial
- * console is logged by virtlogd to a file of the host's console directory
- * (<log file='DIR/instance-<uuid>.log' append='off'/>: each boot starts
- * it afresh), which the compute host tails (console.h).
+ * on a pty (the firmware's output included) and no disk (images come
+ * later).  The serial console is logged by virtlogd to a file of the
+ * host's console directory (<log file='DIR/instance-<uuid>.log'
+ * append='off'/>: each boot starts it afresh), which the compute host
+ * tails (console.h).
+ *
+ * Each NIC of the instance is an <interface type='network'> on its
+ * network's libvirt network (network.h), with the MAC novafs-network gave
+ * it (the DHCP host entry there matches that MAC to the instance's IP),
+ * virtio, in the instance's order; domains of any type have them.  The
+ * same interfaces are read back from a domain's XML when it goes, so that
+ * its DHCP host entries and networks can go too.
  */
 #ifndef NOVAFS_VIRT_DOMAIN_XML_H
 #define NOVAFS_VIRT_DOMAIN_XML_H
@@ -45,6 +53,25 @@ int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
 /* Appends the novafs metadata element alone (what virDomainGetMetadata
  * returns for NOVAFS_XMLNS, give or take whitespace). */
 void domain_xml_metadata(const struct virt_instance *inst, struct strbuf *out);
+
+/* The most NICs a novafs domain has. */
+#define DOMAIN_MAX_NICS RPC_MAX_NICS
+
+/* A NIC as a domain's XML has it: on a novafs libvirt network (named
+ * NIC_NETWORK_PREFIX...), with a MAC. */
+struct domain_nic {
+	char network[NIC_NETWORK_LEN];
+	char mac[MAC_STR_LEN];
+};
+
+/*
+ * Reads the next <interface> of domain XML xml (libvirt's, or this
+ * module's) that has a <source network='novafs-...'/> and a <mac
+ * address='...'/> into nic, skipping the others.  Returns where to look
+ * for the next one, or NULL when there is none.  Loop with
+ *   for (p = domain_xml_next_nic(xml, &nic); p; p = domain_xml_next_nic(p, &nic))
+ */
+const char *domain_xml_next_nic(const char *xml, struct domain_nic *nic);
 
 /* Reads the text of element tag ("flavor", "disk_gb") back from a
  * metadata element, whatever its namespace prefix, with the five XML

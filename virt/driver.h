@@ -29,6 +29,7 @@
 #include "rpc/states.h"
 #include "instance.h"
 
+struct domain_nic;
 struct loop;
 struct rpc_error;
 struct strbuf;
@@ -96,6 +97,22 @@ struct virt_driver_ops {
 	 * success when it is missing. */
 	int (*destroy)(struct virt_driver *d, const char *uuid,
 		       struct rpc_error *e);
+	/* Makes the host ready for inst's NICs before its domain is
+	 * defined: each NIC's network, made unless the host has it, and
+	 * the instance's DHCP host entry in it (network.h).  Nothing
+	 * without NICs. */
+	int (*plug_nics)(struct virt_driver *d, const struct virt_instance *inst,
+			 struct rpc_error *e);
+	/* The NICs on novafs networks of the domain of uuid, into nics
+	 * (DOMAIN_MAX_NICS of them at most, domain_xml.h), for
+	 * unplug_nics once the domain is gone.  Returns how many (0 when
+	 * the domain is missing), or -errno. */
+	int (*domain_nics)(struct virt_driver *d, const char *uuid,
+			   struct domain_nic *nics, struct rpc_error *e);
+	/* The domain that had nics is gone: takes their DHCP host entries
+	 * out, and the networks no domain uses any more (network.h). */
+	int (*unplug_nics)(struct virt_driver *d, const struct domain_nic *nics,
+			   size_t n, struct rpc_error *e);
 	/* 1 when the instance has a domain, 0 when not, or -errno. */
 	int (*exists)(struct virt_driver *d, const char *uuid,
 		      struct rpc_error *e);
@@ -154,6 +171,11 @@ struct libvirt_config {
  * it connects.  Returns 0 or -errno with e. */
 int libvirt_driver_open(const struct libvirt_config *cfg,
 			struct virt_driver **out, struct rpc_error *e);
+
+/* For the libvirt driver's modules (network.c): turns libvirt's last
+ * error into e, class "LibvirtError" with libvirt's message; returns
+ * -EIO. */
+int libvirt_error(struct rpc_error *e);
 
 /* The domain type to use by default for uri: "test" for test:// and
  * test+...:// URIs, else "kvm" when /dev/kvm exists, else "qemu". */

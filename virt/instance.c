@@ -5,8 +5,12 @@
 #include "instance.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "rpc/rpc.h"
 
 void instance_uuid(json_t *obj, char uuid[UUID_STR_LEN])
 {
@@ -32,8 +36,111 @@ static unsigned long long count(json_t *obj, const char *key)
 	return n > 0 ? (unsigned long long)n : 0;
 }
 
-void instance_from_json(json_t *obj, struct virt_instance *inst)
+/* The refusal of field of the instance's NIC i: -EINVAL with e, "nics[i].field:
+ * " and the rest. */
+static int __attribute__((format(printf, 4, 5)))
+nic_invalid(struct rpc_error *e, size_t i, const char *field, const char *fmt, ...)
 {
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return rpc_error_set(e, -EINVAL, "InvalidInput", "nics[%zu].%s: %s", i,
+			     field, why);
+}
+
+/* Parses the dotted quad v (a string: the contract says so) into *a.
+ * Returns 0 or -EINVAL. */
+static int address(json_t *v, uint32_t *a)
+{
+	return ipv4_parse(json_string_value(v), json_string_length(v), a);
+}
+
+/* A Linux interface name, as the kernel takes it (dev_valid_name), in the
+ * characters a name of the contract has. */
+static bool valid_bridge(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= NIC_BRIDGE_LEN || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
+/* Fills nic from obj, the i-th of the instance's NICs (its members are
+ * strings of the contract's lengths), and checks that its addresses make
+ * one network. */
+static int nic_from_json(json_t *obj, size_t i, struct virt_nic *nic,
+			 struct rpc_error *e)
+{
+	static const struct { const char *key; size_t off; } addrs[] = {
+		{ "gateway", offsetof(struct virt_nic, gateway) },
+		{ "dhcp_start", offsetof(struct virt_nic, dhcp_start) },
+		{ "dhcp_end", offsetof(struct virt_nic, dhcp_end) },
+		{ "ip", offsetof(struct virt_nic, ip) },
+	};
+	json_t *cidr = json_object_get(obj, "cidr");
+	json_t *mac = json_object_get(obj, "mac");
+	json_t *dns = json_object_get(obj, "dns");
+	char why[96];
+	size_t k;
+
+	snprintf(nic->network, sizeof(nic->network), NIC_NETWORK_PREFIX "%s",
+		 json_string_value(json_object_get(obj, "network")));
+	copy_string(obj, "bridge", nic->bridge, sizeof(nic->bridge));
+	if (!valid_bridge(nic->bridge))
+		return nic_invalid(e, i, "bridge", "\"%s\" is not an interface name",
+				   nic->bridge);
+	if (ipv4_net_parse(json_string_value(cidr), json_string_length(cidr),
+			   &nic->cidr, why, sizeof(why)) < 0)
+		return nic_invalid(e, i, "cidr", "%s", why);
+	if (nic->cidr.prefix > 30)
+		return nic_invalid(e, i, "cidr", "a /%u has no room for a gateway "
+				   "and a host", nic->cidr.prefix);
+	for (k = 0; k < sizeof(addrs) / sizeof(addrs[0]); k++) {
+		uint32_t *a = (uint32_t *)((char *)nic + addrs[k].off);
+		char s[IPV4_STR_LEN];
+
+		if (address(json_object_get(obj, addrs[k].key), a) < 0)
+			return nic_invalid(e, i, addrs[k].key,
+					   "not an IPv4 address");
+		if (*a < ipv4_net_first_host(&nic->cidr) ||
+		    *a > ipv4_net_last_host(&nic->cidr))
+			return nic_invalid(e, i, addrs[k].key, "%s is not a host "
+					   "address of %s", ipv4_format(*a, s),
+					   json_string_value(cidr));
+	}
+	if (nic->dhcp_start > nic->dhcp_end)
+		return nic_invalid(e, i, "dhcp_end", "before dhcp_start");
+	if (nic->ip < nic->dhcp_start || nic->ip > nic->dhcp_end)
+		return nic_invalid(e, i, "ip", "outside the DHCP range");
+	if (nic->ip == nic->gateway)
+		return nic_invalid(e, i, "ip", "the gateway's");
+	if (mac_parse(json_string_value(mac), json_string_length(mac), nic->mac) < 0)
+		return nic_invalid(e, i, "mac", "not a MAC address");
+	if (!mac_is_local_unicast(nic->mac))
+		return nic_invalid(e, i, "mac", "not locally administered unicast");
+	nic->ndns = json_array_size(dns);
+	for (k = 0; k < nic->ndns && k < NIC_MAX_DNS; k++)
+		if (address(json_array_get(dns, k), &nic->dns[k]) < 0)
+			return nic_invalid(e, i, "dns", "[%zu] is not an IPv4 "
+					   "address", k);
+	return 0;
+}
+
+int instance_from_json(json_t *obj, struct virt_instance *inst,
+		       struct rpc_error *e)
+{
+	json_t *nics = json_object_get(obj, "nics");
+	size_t i, j;
+	int rc;
+
 	memset(inst, 0, sizeof(*inst));
 	instance_uuid(obj, inst->uuid);
 	copy_string(obj, "name", inst->name, sizeof(inst->name));
@@ -41,4 +148,22 @@ void instance_from_json(json_t *obj, struct virt_instance *inst)
 	inst->vcpus = (unsigned)count(obj, "vcpus");
 	inst->memory_mb = count(obj, "memory_mb");
 	inst->disk_gb = count(obj, "disk_gb");
+	for (i = 0; i < json_array_size(nics) && i < RPC_MAX_NICS; i++) {
+		struct virt_nic *nic = &inst->nics[i];
+
+		rc = nic_from_json(json_array_get(nics, i), i, nic, e);
+		if (rc < 0)
+			return rc;
+		for (j = 0; j < i; j++) {
+			if (strcmp(inst->nics[j].network, nic->network) == 0)
+				return nic_invalid(e, i, "network", "nics[%zu] "
+						   "is on %s already", j,
+						   nic->network);
+			if (memcmp(inst->nics[j].mac, nic->mac, 6) == 0)
+				return nic_invalid(e, i, "mac", "nics[%zu] has "
+						   "it already", j);
+		}
+		inst->nnics = i + 1;
+	}
+	return 0;
 }

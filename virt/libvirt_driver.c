@@ -16,6 +16,11 @@
  * instance keeps its resources; a domain that cannot be read fails the
  * listing rather than go uncounted, unless it vanished meanwhile.
  *
+ * The host's libvirt networks for NICs are network.c's, on this driver's
+ * connection: plug_nics, domain_nics and unplug_nics only connect and
+ * hand over, so that the network code shares the connection and its
+ * reconnects.
+ *
  * A test-driver host of a given size (libvirt_config.test_host) runs on
  * a private test hypervisor: libvirt's test driver reads a host's
  * definition from the file its URI names, and here that file is a memfd
@@ -39,6 +44,7 @@
 #include "rpc/rpc.h"
 #include "capacity.h"
 #include "domain_xml.h"
+#include "network.h"
 #include "virt_event.h"
 
 struct libvirt_driver {
@@ -66,8 +72,7 @@ static void silent_error_handler(void *data, virErrorPtr err)
 	(void)err;
 }
 
-/* Turns libvirt's last error into e; returns -EIO. */
-static int lv_error(struct rpc_error *e)
+int libvirt_error(struct rpc_error *e)
 {
 	const char *msg = virGetLastErrorMessage();
 
@@ -126,7 +131,7 @@ static int lv_ensure_conn(struct libvirt_driver *lv, struct rpc_error *e)
 	lv_disconnect(lv);
 	lv->conn = virConnectOpen(lv->uri);
 	if (!lv->conn)
-		return lv_error(e);
+		return libvirt_error(e);
 	if (!lv->events)
 		return 0;
 	/* Not every driver keeps alive (local ones need not): best effort. */
@@ -134,7 +139,7 @@ static int lv_ensure_conn(struct libvirt_driver *lv, struct rpc_error *e)
 	lv->callback = virConnectDomainEventRegisterAny(
 		lv->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 		VIR_DOMAIN_EVENT_CALLBACK(lifecycle), lv, NULL);
-	return lv->callback < 0 ? lv_error(e) : 0;
+	return lv->callback < 0 ? libvirt_error(e) : 0;
 }
 
 /*
@@ -157,7 +162,7 @@ static int lv_lookup(struct libvirt_driver *lv, const char *uuid,
 		virResetLastError();
 		return 0;
 	}
-	return lv_error(e);
+	return libvirt_error(e);
 }
 
 /* The state of dom (VIR_DOMAIN_*), or -EIO with e. */
@@ -166,7 +171,7 @@ static int domain_state(virDomainPtr dom, struct rpc_error *e)
 	int state, reason;
 
 	if (virDomainGetState(dom, &state, &reason, 0) < 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	return state;
 }
 
@@ -219,7 +224,7 @@ static int lv_power_on(struct virt_driver *d, const struct virt_instance *inst,
 		}
 		dom = virDomainDefineXML(lv->conn, xml.buf);
 		if (!dom) {
-			r = lv_error(e);
+			r = libvirt_error(e);
 			goto out;
 		}
 	}
@@ -229,11 +234,11 @@ static int lv_power_on(struct virt_driver *d, const struct virt_instance *inst,
 	r = 0;
 	if (state == VIR_DOMAIN_PAUSED) {
 		if (virDomainResume(dom) < 0)
-			r = lv_error(e);
+			r = libvirt_error(e);
 	} else if (!running(state)) {
 		/* Restores the managed save, when there is one. */
 		if (virDomainCreate(dom) < 0)
-			r = lv_error(e);
+			r = libvirt_error(e);
 	}
 out:
 	if (dom)
@@ -247,10 +252,10 @@ static int op_power_off(struct libvirt_driver *lv, virDomainPtr dom, int state,
 {
 	if (state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_CRASHED &&
 	    virDomainDestroy(dom) < 0 && virDomainIsActive(dom) != 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	if (virDomainHasManagedSaveImage(dom, 0) == 1 &&
 	    virDomainManagedSaveRemove(dom, 0) < 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	virResetLastError();
 	return 0;
 }
@@ -265,7 +270,7 @@ static int op_shutdown(struct libvirt_driver *lv, virDomainPtr dom, int state,
 		       struct rpc_error *e)
 {
 	if (running(state) && virDomainShutdown(dom) < 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	return 0;
 }
 
@@ -279,7 +284,7 @@ static int op_pause(struct libvirt_driver *lv, virDomainPtr dom, int state,
 		    struct rpc_error *e)
 {
 	if (running(state) && virDomainSuspend(dom) < 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	return 0;
 }
 
@@ -292,7 +297,7 @@ static int op_unpause(struct libvirt_driver *lv, virDomainPtr dom, int state,
 		      struct rpc_error *e)
 {
 	if (state == VIR_DOMAIN_PAUSED && virDomainResume(dom) < 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	return 0;
 }
 
@@ -307,7 +312,7 @@ static int op_suspend(struct libvirt_driver *lv, virDomainPtr dom, int state,
 {
 	if ((running(state) || state == VIR_DOMAIN_PAUSED) &&
 	    virDomainManagedSave(dom, VIR_DOMAIN_SAVE_RUNNING) < 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	return 0;
 }
 
@@ -322,7 +327,7 @@ static int op_resume(struct libvirt_driver *lv, virDomainPtr dom, int state,
 {
 	if (state == VIR_DOMAIN_SHUTOFF &&
 	    virDomainHasManagedSaveImage(dom, 0) == 1 && virDomainCreate(dom) < 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	virResetLastError();
 	return 0;
 }
@@ -343,7 +348,7 @@ static int op_destroy(struct libvirt_driver *lv, virDomainPtr dom, int state,
 	    virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
 				   VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0 &&
 	    virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
-		r = lv_error(e);
+		r = libvirt_error(e);
 	virResetLastError();
 	return r;
 }
@@ -392,6 +397,53 @@ static int lv_exists(struct virt_driver *d, const char *uuid,
 	if (dom)
 		virDomainFree(dom);
 	return dom != NULL;
+}
+
+static int lv_plug_nics(struct virt_driver *d, const struct virt_instance *inst,
+			struct rpc_error *e)
+{
+	struct libvirt_driver *lv = to_lv(d);
+	size_t i;
+	int r = inst->nnics ? lv_ensure_conn(lv, e) : 0;
+
+	for (i = 0; r == 0 && i < inst->nnics; i++)
+		r = network_plug(lv->conn, &inst->nics[i], inst->name, e);
+	return r;
+}
+
+static int lv_domain_nics(struct virt_driver *d, const char *uuid,
+			  struct domain_nic *nics, struct rpc_error *e)
+{
+	virDomainPtr dom = NULL;
+	const char *p;
+	char *xml = NULL;
+	int r, n = 0;
+
+	r = lv_lookup(to_lv(d), uuid, &dom, e);
+	if (r < 0 || !dom)
+		goto out;
+	xml = virDomainGetXMLDesc(dom, 0);
+	if (!xml) {
+		r = libvirt_error(e);
+		goto out;
+	}
+	for (p = xml; n < DOMAIN_MAX_NICS && (p = domain_xml_next_nic(p, &nics[n])); )
+		n++;
+	r = n;
+out:
+	free(xml);
+	if (dom)
+		virDomainFree(dom);
+	return r;
+}
+
+static int lv_unplug_nics(struct virt_driver *d, const struct domain_nic *nics,
+			  size_t n, struct rpc_error *e)
+{
+	struct libvirt_driver *lv = to_lv(d);
+	int r = n ? lv_ensure_conn(lv, e) : 0;
+
+	return r < 0 || n == 0 ? r : network_unplug(lv->conn, nics, n, e);
 }
 
 static enum power_state lv_power_state(struct virt_driver *d, const char *uuid)
@@ -443,7 +495,7 @@ static int all_domains(struct libvirt_driver *lv, virDomainPtr **doms,
 	if (r < 0)
 		return r;
 	n = virConnectListAllDomains(lv->conn, doms, 0);
-	return n < 0 ? lv_error(e) : n;
+	return n < 0 ? libvirt_error(e) : n;
 }
 
 static void free_domains(virDomainPtr *doms, int n)
@@ -465,7 +517,7 @@ static int domain_sizes(virDomainPtr dom, struct virt_sizes *sz,
 	char *meta;
 
 	if (virDomainGetInfo(dom, &info) < 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	sz->vcpus = info.nrVirtCpu;
 	sz->memory_mb = (long long)(info.maxMem / 1024);
 	meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
@@ -536,7 +588,7 @@ static int lv_host_info(struct virt_driver *d, struct virt_host_info *h,
 	if (r < 0)
 		return r;
 	if (virNodeGetInfo(lv->conn, &node) < 0)
-		return lv_error(e);
+		return libvirt_error(e);
 	h->total.vcpus = node.cpus;
 	h->total.memory_mb = (long long)(node.memory / 1024);
 	if (lv->disk_gb > 0)
@@ -608,7 +660,7 @@ static int lv_resize(struct virt_driver *d, const struct virt_instance *inst,
 	}
 	redefined = virDomainDefineXML(lv->conn, xml.buf);
 	if (!redefined)
-		r = lv_error(e);
+		r = libvirt_error(e);
 out:
 	if (redefined)
 		virDomainFree(redefined);
@@ -667,6 +719,9 @@ static const struct virt_driver_ops libvirt_ops = {
 	.resume = lv_resume,
 	.resize = lv_resize,
 	.destroy = lv_destroy,
+	.plug_nics = lv_plug_nics,
+	.domain_nics = lv_domain_nics,
+	.unplug_nics = lv_unplug_nics,
 	.exists = lv_exists,
 	.power_state = lv_power_state,
 	.flavor = lv_flavor,

@@ -24,6 +24,14 @@
  * nothing, when it does not fit; novafs then places it elsewhere.  The
  * heartbeat counts what the host holds when it is sent, from the same
  * listing as the UUIDs it names.
+ *
+ * NICs (network.h): a start, rebuild or resize whose instance has NICs
+ * first makes the host's networks and DHCP host entries for them, then
+ * (re)defines the domain with its interfaces; a NIC that is not valid
+ * fails the request before anything is touched.  A domain that goes
+ * (terminate, the first half of a rebuild) takes its entries with it, and
+ * the networks no other domain uses: its interfaces are read before it is
+ * undefined, since afterwards nothing says which they were.
  */
 #include "manager.h"
 
@@ -38,6 +46,7 @@
 #include "rpc/methods.h"
 #include "capacity.h"
 #include "console.h"
+#include "domain_xml.h"
 #include "driver.h"
 #include "guest_wait.h"
 #include "instance.h"
@@ -174,6 +183,19 @@ out:
 	return rc;
 }
 
+/* Destroys the domain of uuid, then takes its NICs off the host's
+ * networks.  Success when it is missing. */
+static int delete_domain(struct compute_manager *m, const char *uuid,
+			 struct rpc_error *e)
+{
+	struct virt_driver *d = m->drv;
+	struct domain_nic nics[DOMAIN_MAX_NICS];
+	int n = d->ops->domain_nics(d, uuid, nics, e);
+	int rc = n < 0 ? n : d->ops->destroy(d, uuid, e);
+
+	return rc < 0 ? rc : d->ops->unplug_nics(d, nics, (size_t)n, e);
+}
+
 /* What a cast asks of the domain; the driver call for each is in act(). */
 enum action {
 	ACT_START, ACT_STOP, ACT_STOP_CLEAN, ACT_REBOOT_SOFT, ACT_REBOOT_HARD,
@@ -199,6 +221,8 @@ static int act(struct compute_manager *m, struct rpc_request *req,
 		/* Without limits (a start of a stopped instance, a sender
 		 * older than 1.2) the domain is there, and counted, already. */
 		rc = limits ? claim(m, inst, limits, e) : 0;
+		if (rc == 0)
+			rc = d->ops->plug_nics(d, inst, e);
 		return rc < 0 ? rc : d->ops->power_on(d, inst, e);
 	case ACT_STOP_CLEAN:
 	case ACT_REBOOT_SOFT:
@@ -230,7 +254,9 @@ static int act(struct compute_manager *m, struct rpc_request *req,
 	case ACT_RESUME:
 		return d->ops->resume(d, inst->uuid, e);
 	case ACT_REBUILD:
-		rc = d->ops->destroy(d, inst->uuid, e);
+		rc = delete_domain(m, inst->uuid, e);
+		if (rc == 0)
+			rc = d->ops->plug_nics(d, inst, e);
 		return rc < 0 ? rc : d->ops->power_on(d, inst, e);
 	}
 	return rpc_error_set(e, -EINVAL, NULL, "unknown action");
@@ -245,10 +271,12 @@ static void run_action(struct compute_manager *m, enum action a,
 	struct rpc_error e = { 0 };
 	int rc;
 
-	instance_from_json(json_object_get(rpc_request_args(req), "instance"),
-			   &inst);
-	guest_wait_cut(m, inst.uuid);
-	rc = act(m, req, a, &inst, &e);
+	rc = instance_from_json(json_object_get(rpc_request_args(req),
+						"instance"), &inst, &e);
+	if (rc == 0) {
+		guest_wait_cut(m, inst.uuid);
+		rc = act(m, req, a, &inst, &e);
+	}
 	if (rc != 1)
 		compute_finish(m, req, inst.uuid, rc, &e);
 }
@@ -306,10 +334,14 @@ static void resize_instance(void *ctx, struct rpc_request *req)
 	struct rpc_error e = { 0 };
 	int rc;
 
-	instance_from_json(json_object_get(rpc_request_args(req), "instance"),
-			   &inst);
-	guest_wait_cut(m, inst.uuid);
-	rc = m->drv->ops->resize(m->drv, &inst, &e);
+	rc = instance_from_json(json_object_get(rpc_request_args(req),
+						"instance"), &inst, &e);
+	if (rc == 0) {
+		guest_wait_cut(m, inst.uuid);
+		rc = m->drv->ops->plug_nics(m->drv, &inst, &e);
+	}
+	if (rc == 0)
+		rc = m->drv->ops->resize(m->drv, &inst, &e);
 	if (rc < 0)
 		log_info("resize_instance instance %s (%s) to %s: %s: %s",
 			 inst.uuid, inst.name, inst.flavor, e.cls, e.message);
@@ -330,7 +362,7 @@ static void terminate_instance(void *ctx, struct rpc_request *req)
 
 	instance_uuid(json_object_get(rpc_request_args(req), "instance"), uuid);
 	guest_wait_cut(m, uuid);
-	rc = m->drv->ops->destroy(m->drv, uuid, &e);
+	rc = delete_domain(m, uuid, &e);
 	if (rc < 0) {
 		log_info("terminate_instance instance %s: %s: %s", uuid, e.cls,
 			 e.message);

@@ -13,8 +13,10 @@ DEPS_RUN="fuse3 rabbitmq-server libvirt-clients"
 # tests/integration/oslo_interop.sh.
 DEPS_TEST="python3 util-linux jq python3-oslo.messaging python3-amqp"
 # A real hypervisor: `make run LIBVIRT=qemu` and tests/integration/qemu.sh
-# (libvirtd, virtlogd, QEMU; SeaBIOS prints on the serial console).
-DEPS_QEMU="libvirt-daemon-system qemu-system-x86 seabios"
+# (libvirtd, virtlogd, QEMU; SeaBIOS prints on the serial console;
+# dnsmasq-base, only recommended by libvirt-daemon, serves the DHCP of
+# the libvirt networks of NICs, tests/integration/qemu_networks.sh).
+DEPS_QEMU="libvirt-daemon-system qemu-system-x86 seabios dnsmasq-base"
 
 deps_missing() {
 	local p

@@ -35,7 +35,7 @@ static void test_instance_parsing(void)
 	struct virt_instance inst;
 	json_t *obj = instance_json();
 
-	instance_from_json(obj, &inst);
+	CHECK_INT(instance_from_json(obj, &inst, NULL), 0);
 	CHECK_STR(inst.uuid, LUUID);
 	CHECK_STR(inst.name, "web1");
 	CHECK_STR(inst.flavor, "m1.small");
@@ -107,7 +107,7 @@ static void test_xml(void)
 	unsigned long long disk = 0;
 	json_t *obj = instance_json();
 
-	instance_from_json(obj, &inst);
+	instance_from_json(obj, &inst, NULL);
 	json_decref(obj);
 	/* The contract allows no such name, but the XML must not rely on
 	 * that. */
@@ -244,7 +244,7 @@ static void test_libvirt_driver(void)
 	virDomainPtr dom;
 	json_t *obj = instance_json();
 
-	instance_from_json(obj, &inst);
+	instance_from_json(obj, &inst, NULL);
 	json_decref(obj);
 
 	CHECK_INT(libvirt_driver_open(&cfg, &d, &e), -EINVAL);
@@ -332,7 +332,7 @@ static void test_libvirt_lifecycle(void)
 	size_t n = 0;
 	int i;
 
-	instance_from_json(obj, &inst);
+	instance_from_json(obj, &inst, NULL);
 	json_decref(obj);
 	CHECK_INT(libvirt_driver_open(&cfg, &d, &e), 0);
 	if (!d)
@@ -437,7 +437,7 @@ static void test_libvirt_test_host(void)
 	virConnectPtr conn;
 	size_t n = 0;
 
-	instance_from_json(obj, &inst);
+	instance_from_json(obj, &inst, NULL);
 	json_decref(obj);
 	CHECK_INT(libvirt_driver_open(&cfg, &d, &e), 0);
 	if (!d)
