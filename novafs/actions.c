@@ -472,11 +472,12 @@ static void host_asked(struct run *r)
 	}
 }
 
-/* Whether m (re)defines the instance's domain, and so needs its NICs. */
+/* Whether m may (re)define the instance's domain (a reboot does when the
+ * domain is gone), and so needs its NICs. */
 static bool defines_domain(const struct rpc_method_decl *m)
 {
-	return m == &compute_start_instance || m == &compute_rebuild_instance ||
-	       m == &compute_resize_instance;
+	return m == &compute_start_instance || m == &compute_reboot_instance ||
+	       m == &compute_rebuild_instance || m == &compute_resize_instance;
 }
 
 /* The arguments of the action's method: the instance (with its NICs

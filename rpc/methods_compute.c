@@ -45,7 +45,7 @@ static const struct rpc_field instance_members[] = {
 	{ "flavor", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its flavor's name" },
 	RPC_FLAVOR_SIZES,
 	{ "nics", RPC_T_ARRAY, RPC_OPTIONAL, 0, RPC_MAX_NICS, NULL, nic_item,
-	  "(1.3: start, rebuild and resize) one per network, in order: the "
+	  "(1.3: start, reboot, rebuild and resize) one per network, in order: the "
 	  "host makes each libvirt network it lacks and the instance's DHCP "
 	  "host entry, and attaches a NIC with that MAC" },
 	{ NULL },
@@ -142,7 +142,7 @@ const struct rpc_method_decl compute_stop_instance = {
 };
 
 const struct rpc_method_decl compute_reboot_instance = {
-	&compute_service, "reboot_instance", RPC_CAST, "1.1", RPC_ROLE_API,
+	&compute_service, "reboot_instance", RPC_CAST, "1.3", RPC_ROLE_API,
 	reboot_args, NULL,
 	"Reboots the domain, starting it if it is not running; reports "
 	"`instance_update` (active once it runs again)."

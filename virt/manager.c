@@ -234,15 +234,18 @@ static int act(struct compute_manager *m, struct rpc_request *req,
 				 "shut down (%s): powering it off", inst->uuid,
 				 inst->name, rc < 0 ? e->message : "out of memory");
 		} else if (reboot && p != POWER_PAUSED) {
-			/* Not running: just start it. */
-			return d->ops->power_on(d, inst, e);
+			/* Not running: just start it (defined again, with
+			 * its NICs, if it is gone). */
+			rc = d->ops->plug_nics(d, inst, e);
+			return rc < 0 ? rc : d->ops->power_on(d, inst, e);
 		}
 		/* A paused guest cannot answer, or asking failed: hard. */
 		/* fall through */
 	case ACT_STOP:
 	case ACT_REBOOT_HARD:
 		rc = d->ops->power_off(d, inst->uuid, e);
-		if (rc == 0 && (a == ACT_REBOOT_HARD || reboot))
+		if (rc == 0 && (a == ACT_REBOOT_HARD || reboot) &&
+		    (rc = d->ops->plug_nics(d, inst, e)) == 0)
 			rc = d->ops->power_on(d, inst, e);
 		return rc;
 	case ACT_PAUSE:
