@@ -67,6 +67,7 @@ RPC_SRC    := $(wildcard rpc/*.c)
 NOVAFS_SRC := $(filter-out novafs/main.c,$(wildcard novafs/*.c))
 VIRT_SRC   := $(filter-out virt/main.c,$(wildcard virt/*.c))
 SCHED_SRC  := $(filter-out sched/main.c,$(wildcard sched/*.c))
+NETMGR_SRC := $(filter-out netmgr/main.c,$(wildcard netmgr/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
@@ -78,9 +79,12 @@ LIBRPC    := $(O)/librpc.a
 LIBNOVAFS := $(O)/libnovafs.a
 LIBCOMPUTE := $(O)/libcompute.a
 LIBSCHED  := $(O)/libsched.a
-LIBS      := $(LIBNOVAFS) $(LIBCOMPUTE) $(LIBSCHED) $(LIBRPC) $(LIBCOMMON)
+LIBNETMGR := $(O)/libnetmgr.a
+LIBS      := $(LIBNOVAFS) $(LIBCOMPUTE) $(LIBSCHED) $(LIBNETMGR) $(LIBRPC) \
+	$(LIBCOMMON)
 
-BINS  := $(O)/novafs $(O)/novafs-compute $(O)/novafs-scheduler
+BINS  := $(O)/novafs $(O)/novafs-compute $(O)/novafs-scheduler \
+	$(O)/novafs-network
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/%,$(TOOL_SRC))
 BENCH := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
@@ -98,6 +102,7 @@ $(LIBRPC): $(call obj,$(RPC_SRC))
 $(LIBNOVAFS): $(call obj,$(NOVAFS_SRC))
 $(LIBCOMPUTE): $(call obj,$(VIRT_SRC))
 $(LIBSCHED): $(call obj,$(SCHED_SRC))
+$(LIBNETMGR): $(call obj,$(NETMGR_SRC))
 $(O)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -105,6 +110,7 @@ $(O)/%.a:
 $(O)/novafs: $(O)/obj/novafs/main.o $(LIBNOVAFS) $(LIBRPC) $(LIBCOMMON)
 $(O)/novafs-compute: $(O)/obj/virt/main.o $(LIBCOMPUTE) $(LIBRPC) $(LIBCOMMON)
 $(O)/novafs-scheduler: $(O)/obj/sched/main.o $(LIBSCHED) $(LIBRPC) $(LIBCOMMON)
+$(O)/novafs-network: $(O)/obj/netmgr/main.o $(LIBNETMGR) $(LIBRPC) $(LIBCOMMON)
 $(BINS):
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -112,7 +118,7 @@ $(BINS):
 # they test, by bare name; they link every module archive, and the
 # linker takes only the objects each needs.
 TEST_INCLUDES := -iquote common -iquote rpc -iquote novafs -iquote virt \
-	-iquote sched -iquote tests/unit
+	-iquote sched -iquote netmgr -iquote tests/unit
 $(O)/tests/%: tests/unit/%.c $(LIBS) | headers
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_INCLUDES) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)

@@ -5,7 +5,7 @@
 # tests/lib/broker.sh made: USER.conf for each RabbitMQ user) and TEST_TMP
 # (a fresh directory).  A script reports in TAP through ok/not_ok/check and
 # ends with `done_testing`.  start_stack/stop_stack run the scheduler,
-# compute hosts and a mounted novafs, each as its own RabbitMQ user
+# the network service, compute hosts and a mounted novafs, each as its own RabbitMQ user
 # (`identity USER` is that user's config file); every process is
 # remembered by pid and stopped by pid in the EXIT trap, and the mount is
 # unmounted with fusermount3 -u.
@@ -16,6 +16,7 @@ set -u
 B=$NOVAFS_BUILD
 MNT=$TEST_TMP/mnt
 DB=$TEST_TMP/novafs.db
+NETWORK_DB=$TEST_TMP/network.db
 LOGS=$TEST_TMP
 TAP_N=0
 TAP_FAILED=0
@@ -118,6 +119,13 @@ restart_scheduler() {
 	wait_for 20 sh -c "[ \$(grep -c 'novafs-scheduler on sched1 is up' $LOGS/novafs.log) -gt $n ]" &&
 		wait_compute node1
 }
+# start_network [OPTION...]: novafs-network --host net1 as network, its
+# database $NETWORK_DB.
+start_network() {
+	spawn network "$B/novafs-network" --config "$(identity network)" \
+		--amqp "$AMQP_URL" --host net1 --db "$NETWORK_DB" \
+		--report-interval "${REPORT_INTERVAL:-2}" "$@"
+}
 # start_compute HOST [OPTION...]: novafs-compute --host HOST as compute-HOST.
 start_compute() {
 	local host=$1; shift
@@ -135,9 +143,11 @@ start_novafs() {
 # wait until the scheduler has heard from compute host $1
 wait_compute() { wait_for 20 grep -q "host $1 is up" "$LOGS/scheduler.log"; }
 
-# start_stack [COMPUTE OPTION...]: the scheduler, node1 and novafs.
+# start_stack [COMPUTE OPTION...]: the scheduler, the network service,
+# node1 and novafs.
 start_stack() {
 	start_scheduler
+	start_network
 	start_compute node1 "$@"
 	start_novafs || return 1
 	wait_compute node1

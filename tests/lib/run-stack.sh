@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run-stack.sh BUILD MNT - what `make run` does: install what is missing,
 # build, start a private RabbitMQ node (unless AMQP_URL is given), the
-# scheduler, HOSTS compute hosts (default 1; `make run HOSTS=4`: node1 to
+# scheduler, the network service, HOSTS compute hosts (default 1; `make run HOSTS=4`: node1 to
 # node4, at most 9) and novafs on MNT, then wait.  Ctrl-C unmounts and
 # stops everything it started, by pid.
 #
@@ -15,7 +15,7 @@
 # Each service logs in as its own RabbitMQ user with the config file
 # NOVAFS_ETC/USER.conf (tests/lib/broker.sh makes them for its node; with
 # AMQP_URL, give NOVAFS_ETC, default /etc/novafs, holding novafs.conf,
-# scheduler.conf and compute-nodeN.conf for each host).
+# scheduler.conf, network.conf and compute-nodeN.conf for each host).
 set -u
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -48,9 +48,14 @@ make -s all O="$BUILD" || exit 1
 mkdir -p "$RUN" "$MNT"
 # libvirt's test driver keeps its domains in the compute process, so they
 # are gone when it stops: start from an empty tree, not from instances
-# whose domains no longer exist.  qemu:///system keeps its domains, and
-# the tree is kept with them.
-[ "$LIBVIRT" = test ] && rm -f "$RUN"/novafs.db "$RUN"/novafs.db-wal "$RUN"/novafs.db-shm
+# whose domains no longer exist, and from no addresses handed out to
+# them.  qemu:///system keeps its domains, and the tree and the
+# addresses are kept with them.
+if [ "$LIBVIRT" = test ]; then
+	for db in novafs network; do
+		rm -f "$RUN/$db.db" "$RUN/$db.db-wal" "$RUN/$db.db-shm"
+	done
+fi
 
 PIDS=()
 cleanup() {
@@ -90,7 +95,10 @@ fi
 "$BUILD/novafs-scheduler" --config "$ETC/scheduler.conf" --amqp "$AMQP_URL" \
 	>"$RUN/scheduler.log" 2>&1 &
 PIDS+=($!)
-LOGS=("$RUN/novafs.log" "$RUN/scheduler.log")
+"$BUILD/novafs-network" --config "$ETC/network.conf" --amqp "$AMQP_URL" \
+	--db "$RUN/network.db" >"$RUN/network.log" 2>&1 &
+PIDS+=($!)
+LOGS=("$RUN/novafs.log" "$RUN/scheduler.log" "$RUN/network.log")
 for n in $(seq "$HOSTS"); do
 	"$BUILD/novafs-compute" --config "$ETC/compute-node$n.conf" \
 		--amqp "$AMQP_URL" --host "node$n" "${COMPUTE[@]}" \

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 out=$(mktemp)
 trap 'rm -f "$out" "$out.table"' EXIT
 cp README.md "$out"
-for prog in novafs novafs-compute novafs-scheduler; do
+for prog in novafs novafs-compute novafs-scheduler novafs-network; do
 	"$build/$prog" --help-markdown >"$out.table"
 	grep -qx "<!-- BEGIN options $prog -->" "$out" || { echo "README.md: no options markers for $prog" >&2; exit 1; }
 	awk -v prog="$prog" -v table="$out.table" '
