@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "common/uuid.h"
@@ -48,6 +49,7 @@ enum stmt {
 	ST_INSERT,        /* network, ip, mac, instance */
 	ST_SET_CURSOR,    /* cursor, name */
 	ST_RELEASE,       /* instance -> network, ip, mac */
+	ST_KEEP_ONLY,     /* instance, JSON array of network names */
 	ST_DROP_ALLOCS,   /* network */
 	ST_DROP_NETWORK,  /* name */
 	ST_COUNT
@@ -71,6 +73,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SET_CURSOR] = "UPDATE networks SET cursor = ? WHERE name = ?",
 	[ST_RELEASE] = "DELETE FROM allocations WHERE instance_uuid = ?"
 		       " RETURNING network, ip, mac",
+	[ST_KEEP_ONLY] = "DELETE FROM allocations WHERE instance_uuid = ?1"
+			 " AND network NOT IN (SELECT value FROM json_each(?2))",
 	[ST_DROP_ALLOCS] = "DELETE FROM allocations WHERE network = ?",
 	[ST_DROP_NETWORK] = "DELETE FROM networks WHERE name = ?",
 };
@@ -360,19 +364,34 @@ int netmgr_store_allocate(struct netmgr_store *s, const char *instance,
 			  const struct netmgr_network *nets, size_t n,
 			  struct netmgr_nic *nics, struct rpc_error *e)
 {
-	char uuid[UUID_STR_LEN];
+	json_t *names = json_array();
+	char uuid[UUID_STR_LEN], *list = NULL;
 	size_t i;
 	int rc;
 
+	for (i = 0; names && i < n; i++)
+		if (json_array_append_new(names, json_string(nets[i].name)) < 0)
+			break;
+	if (!names || i < n || !(list = json_dumps(names, JSON_COMPACT))) {
+		json_decref(names);
+		return rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	}
+	json_decref(names);
 	canonical_uuid(instance, uuid);
 	rc = begin(s, e);
-	if (rc < 0)
+	if (rc < 0) {
+		free(list);
 		return rc;
+	}
+	/* What it holds on networks it no longer names goes first. */
+	rc = run(bind(s, ST_KEEP_ONLY, 2, uuid, list));
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = allocate_one(s, uuid, &nets[i], &nics[i], e);
 	if (rc < 0)
 		db_error(s, rc, e);
-	return finish(s, rc, e);
+	rc = finish(s, rc, e);
+	free(list);
+	return rc;
 }
 
 int netmgr_store_deallocate(struct netmgr_store *s, const char *instance,

@@ -50,7 +50,7 @@ void netmgr_store_close(struct netmgr_store *s);
 /*
  * Gives instance (a UUID, any case) an address and a MAC on each of the n
  * networks, into nics[0..n-1] in the same order, in one transaction:
- * records each definition (a network seen before keeps its cursor and
+ * drops what it holds on networks not among them, records each definition (a network seen before keeps its cursor and
  * its allocations), then, per network, returns the instance's allocation
  * if it has one, else takes netmgr_next_address() after the cursor and a
  * new MAC, and moves the cursor there.  Returns 0 once committed; or,

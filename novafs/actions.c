@@ -537,26 +537,26 @@ static void deallocate(const struct obj *inst, const char *request_id)
 }
 
 /* Stages the addresses novafs-network gave r's instance, if it was
- * asked.  An answer that does not fit ends the run (fail_run). */
-static int stage_addresses(struct txn *t, struct run *r)
+ * asked, and says them in ips ("192.0.2.5 198.51.100.7").  An answer that
+ * does not fit ends the run (fail_run). */
+static int stage_addresses(struct txn *t, struct run *r, struct strbuf *ips)
 {
-	struct strbuf ips = STRBUF_INIT, macs = STRBUF_INIT;
+	struct strbuf macs = STRBUF_INIT;
+	char *nl;
 	int rc;
 
 	if (!r->allocated)
 		return 0;
-	rc = network_read_allocation(r->o, r->allocated, &ips, &macs, &r->e);
+	rc = network_read_allocation(r->o, r->allocated, ips, &macs, &r->e);
 	if (rc < 0) {
 		deallocate(r->o, r->request);
 		rc = fail_run(t, r);
-	} else if ((rc = txn_set_text(t, r->o, I_IPS, ips.buf)) == 0 &&
-		   (rc = txn_set_text(t, r->o, I_MACS, macs.buf)) == 0) {
-		log_info("%s: addresses %s", r->o->name, ips.buf);
-		if (r->rec)
-			rc = action_record_event(t, r->rec, "addresses %s", ips.buf);
+	} else if ((rc = txn_set_text(t, r->o, I_IPS, ips->buf)) == 0) {
+		rc = txn_set_text(t, r->o, I_MACS, macs.buf);
 	}
-	strbuf_release(&ips);
 	strbuf_release(&macs);
+	for (nl = ips->buf; (nl = strchr(nl, '\n')); )
+		*nl = ' ';
 	return rc;
 }
 
@@ -564,6 +564,7 @@ static int stage_addresses(struct txn *t, struct run *r)
  * instance was given), and start there. */
 static int spawn_run(struct txn *t, void *ctx)
 {
+	struct strbuf ips = STRBUF_INIT;
 	struct run *r = ctx;
 	int rc;
 
@@ -583,20 +584,28 @@ static int spawn_run(struct txn *t, void *ctx)
 				     r->o->name);
 	}
 	txn_set_request(t, r->request);
-	if ((rc = txn_touch(t, r->o)) < 0 || (rc = stage_addresses(t, r)) < 0)
+	if ((rc = txn_touch(t, r->o)) < 0 ||
+	    (rc = stage_addresses(t, r, &ips)) < 0) {
+		strbuf_release(&ips);
 		return rc;
+	}
 	if ((rc = txn_set_text(t, r->o, I_HOST, r->host)) < 0 ||
 	    (rc = txn_set_int(t, r->o, I_LAUNCHED, 1)) < 0 ||
 	    (r->evacuate &&
 	     (rc = txn_set_text(t, r->o, I_EVACUATED_FROM, r->from)) < 0) ||
 	    (!r->evacuate &&
 	     (rc = txn_set_int(t, r->o, I_TASK_STATE, TASK_SPAWNING)) < 0) ||
-	    (r->rec && (rc = action_record_event(t, r->rec, "scheduled on %s",
-						 r->host)) < 0))
+	    (r->rec && (rc = action_record_event(t, r->rec, "scheduled on %s%s%s",
+						 r->host, ips.len ? ", addresses " : "",
+						 ips.buf)) < 0)) {
+		strbuf_release(&ips);
 		return rc;
+	}
 	if (!r->evacuate)
 		r->task = TASK_SPAWNING;
-	log_info("%s: scheduled on %s", r->o->name, r->host);
+	log_info("%s: scheduled on %s%s%s", r->o->name, r->host,
+		 ips.len ? ", addresses " : "", ips.buf);
+	strbuf_release(&ips);
 	ask_host(r);
 	return 0;
 }

@@ -164,7 +164,7 @@ static int parse_def(const char *name, const struct raw_def *raw,
 	char why[128];
 	const char *v = raw->v[N_CIDR];
 	size_t len = raw->len[N_CIDR];
-	uint32_t first, start_def;
+	uint32_t first, last;
 	unsigned f;
 	int rc;
 
@@ -198,12 +198,16 @@ static int parse_def(const char *name, const struct raw_def *raw,
 	if ((rc = parse_host("gateway", raw->v[N_GATEWAY], raw->len[N_GATEWAY],
 			     d, first, &d->gateway, e)) < 0)
 		return rc;
-	start_def = d->gateway == first ? first + 1 : first;
+	/* By default the range is every host address but a gateway at
+	 * either end. */
+	last = ipv4_net_last_host(&d->cidr);
 	if ((rc = parse_host("dhcp_start", raw->v[N_DHCP_START],
-			     raw->len[N_DHCP_START], d, start_def,
+			     raw->len[N_DHCP_START], d,
+			     d->gateway == first ? first + 1 : first,
 			     &d->dhcp_start, e)) < 0 ||
 	    (rc = parse_host("dhcp_end", raw->v[N_DHCP_END], raw->len[N_DHCP_END],
-			     d, ipv4_net_last_host(&d->cidr), &d->dhcp_end, e)) < 0)
+			     d, d->gateway == last ? last - 1 : last,
+			     &d->dhcp_end, e)) < 0)
 		return rc;
 	if (d->dhcp_start > d->dhcp_end) {
 		char s[IPV4_STR_LEN], t[IPV4_STR_LEN];
@@ -717,7 +721,8 @@ static const struct node nodes[] = {
 	  show_gateway, store_gateway },
 	{ "dhcp_start", NODE_ATTR, 0644, NULL, DEP(N_DHCP_START) | DEP(N_CIDR) |
 	  DEP(N_GATEWAY), show_dhcp_start, store_dhcp_start },
-	{ "dhcp_end", NODE_ATTR, 0644, NULL, DEP(N_DHCP_END) | DEP(N_CIDR),
+	{ "dhcp_end", NODE_ATTR, 0644, NULL, DEP(N_DHCP_END) | DEP(N_CIDR) |
+	  DEP(N_GATEWAY),
 	  show_dhcp_end, store_dhcp_end },
 	{ "dns", NODE_ATTR, 0644, NULL, DEP(N_DNS), show_dns, store_dns },
 	{ "bridge", NODE_ATTR, 0644, NULL, DEP(N_BRIDGE), show_bridge, store_bridge },

@@ -50,6 +50,7 @@ EOF
 wait_for 20 foreign_kept || { not_ok "the holder keeps the test driver"; done_testing; exit 1; }
 
 start_scheduler
+start_network
 # A report interval of a minute: what shows here comes from libvirt's
 # lifecycle events, not from the periodic sync.
 start_compute node1 --libvirt-uri "$URI" --report-interval 60

@@ -10,6 +10,7 @@ I=$MNT/instances
 NLOG=$LOGS/novafs.log
 # Two test hosts of the default size: room for the 50 instances below.
 start_scheduler
+start_network
 start_compute node1
 start_compute node2
 start_novafs || { not_ok "novafs mounted"; done_testing; exit 1; }

@@ -14,6 +14,7 @@ I=$MNT/instances
 # Heartbeats every second; a host is down after 3 s without one.
 export REPORT_INTERVAL=1
 start_scheduler
+start_network
 for n in 1 2 3 4; do
 	start_compute "node$n" --test-vcpus $((4 * n)) --test-memory-mb $((4096 * n)) \
 		--test-disk-gb $((100 * n))
@@ -41,8 +42,9 @@ check_fails "mkdir in a view is refused" "Operation not permitted" mkdir "$H/nod
 
 # --- services/ ---
 check "the scheduler's heartbeat is heard" wait_for 5 test -d "$S/novafs-scheduler.sched1"
+check "and the network service's" wait_for 5 test -d "$S/novafs-network.net1"
 check_eq "services/ lists every service" "$(ls "$S" | tr '\n' ' ')" \
-	"novafs-compute.node1 novafs-compute.node2 novafs-compute.node3 novafs-compute.node4 novafs-scheduler.sched1 "
+	"novafs-compute.node1 novafs-compute.node2 novafs-compute.node3 novafs-compute.node4 novafs-network.net1 novafs-scheduler.sched1 "
 check "a service's binary" file_is "$S/novafs-compute.node3/binary" novafs-compute
 check "a service's host" file_is "$S/novafs-compute.node3/host" node3
 check "a service's state" file_is "$S/novafs-scheduler.sched1/state" up

@@ -8,6 +8,7 @@
 
 I=$MNT/instances
 start_scheduler
+start_network
 start_compute node1 --report-interval 1
 # Short timeouts, so that the sweep's work shows in seconds.
 start_novafs --task-timeout 2 --service-down-time 4 || { not_ok "novafs mounted"; done_testing; exit 1; }

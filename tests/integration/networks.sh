@@ -38,7 +38,7 @@ new() {
 # refused WHAT ERRNO_TEXT FAULT_TEXT FILE VALUE: writing VALUE to FILE
 # fails with ERRNO_TEXT, and WHAT's fault says FAULT_TEXT.
 refused() {
-	check_fails "$1: $5 is refused" "$2" bash -c "printf '%s\n' '$5' > $4"
+	check_fails "$1: ${5//$'\n'/\\n} is refused" "$2" bash -c "printf '%s\n' '$5' > $4"
 	if grep -qF -- "$3" "$(dirname "$4")/fault"; then ok "$1: the fault says why"; else
 		not_ok "$1: the fault says why"; diag "fault: $(cat "$(dirname "$4")/fault")"; diag "want: $3"; fi
 }
@@ -61,7 +61,7 @@ check "the link leads to it" test -f "$N/default/allocations/192.0.2.2/ctl"
 check_eq "ls allocations/" "$(ls "$N/default/allocations")" 192.0.2.2
 check "one address fewer free" file_is "$N/default/free" 252
 check "novafs-network has it" test "$(netdb "SELECT ip FROM allocations WHERE instance_uuid = '$(cat "$I/first/id")'")" = 192.0.2.2
-check "the start's action record says it" grep -q "addresses 192.0.2.2" "$I"/first/actions/*-start/events
+check "the start's action record says it" grep -q "scheduled on node1, addresses 192.0.2.2$" "$I"/first/actions/*-start/events
 
 # --- definitions, and every refusal ---
 mkdir "$N/lab"
@@ -173,11 +173,16 @@ pids=()
 for n in $(seq 100); do
 	(echo start >"$I/w$n/ctl") 2>/dev/null &
 	pids+=($!)
-	if [ "$n" = 40 ]; then
-		stop network KILL
-		start_network
-	fi
+	# Stopped, it holds the requests delivered to it unacknowledged;
+	# killed, it loses them to the broker, which gives them to the new
+	# one.
+	[ "$n" = 40 ] && kill -STOP "${PID_OF[network]}"
 done
+sleep 0.5
+stop network KILL
+start_network
+check "the new novafs-network answers the requests the old one held" \
+	wait_for 20 grep -q "allocate_for_instance instance .*198\.51\.100\." "$LOGS/network.log"
 for p in "${pids[@]}"; do wait "$p"; done
 # A start whose allocation never got an answer is tried again.
 for n in $(seq 100); do

@@ -26,6 +26,7 @@ wait_hosts() { local n; for n in 1 2 3 4; do wait_compute "node$n" || return 1; 
 
 export REPORT_INTERVAL=1
 start_scheduler
+start_network
 for n in 1 2 3 4; do compute "$n"; done
 start_novafs --service-down-time 3 --scheduler-max-attempts 2 ||
 	{ done_testing; exit 1; }

@@ -11,6 +11,7 @@ N=200
 # 20 GB (ratio 1.0): room for 20 m1.tiny (1 vCPU, 512 MB, 1 GB), by disk.
 export REPORT_INTERVAL=1
 start_scheduler
+start_network
 for n in 1 2 3 4; do
 	start_compute "node$n" --test-vcpus 4 --test-memory-mb 8192 --test-disk-gb 20
 done

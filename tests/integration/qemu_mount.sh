@@ -32,6 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 start_scheduler
+start_network
 start_compute node1 --libvirt-uri "$URI" --virt-type qemu --shutdown-timeout 3 \
 	--console-dir "$TEST_TMP/console"
 start_novafs || { not_ok "novafs mounted"; done_testing; exit 1; }

@@ -344,6 +344,14 @@ static void test_store(const char *path)
 	CHECK_INT(netmgr_store_deallocate(s, I4, NULL, NULL, &e), 2);
 	CHECK_INT(netmgr_store_deallocate(s, I4, NULL, NULL, &e), 0);
 
+	/* I5 names tiny instead of lan now: its lan address goes in the
+	 * same transaction. */
+	script_push(&rnd, 0x000045);
+	CHECK_STR(alloc(s, I5, &tiny, 1), "tiny 198.51.100.3 fa:16:3e:00:00:45");
+	released_count = 0;
+	CHECK_INT(netmgr_store_deallocate(s, I5, count_released, tiny.name, &e), 1);
+	CHECK_INT(released_count, 1);
+
 	/* delete_network: its allocations go, and a network made later under
 	 * the same name starts empty. */
 	CHECK_INT(netmgr_store_delete_network(s, "tiny", &e), 1);
