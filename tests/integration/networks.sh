@@ -130,6 +130,31 @@ check "another user makes a network of its own" "${NOBODY[@]}" sh -c "mkdir $N/m
 check_fails "and cannot remove root's" "Operation not permitted\|Permission denied" "${NOBODY[@]}" rmdir "$N/default"
 check "but its own" "${NOBODY[@]}" rmdir "$N/mine"
 
+# --- a descriptor kept across rmdir ---
+mkdir "$N/gone"
+exec 7<>"$N/gone/dns"
+rmdir "$N/gone"
+check_fails "a descriptor of a removed network is stale" "Stale file handle" \
+	bash -c "echo 203.0.113.53 >&7"
+exec 7>&-
+check "a network made again under its name starts afresh" sh -c \
+	"mkdir $N/gone && [ -z \"\$(cat $N/gone/dns)\" ] && rmdir $N/gone"
+
+# --- novafs-network stopped: a first start waits, reads do not ---
+new slow
+kill -STOP "${PID_OF[network]}"
+(echo start >"$I/slow/ctl"; echo "rc=$?" >"$TEST_TMP/slow.rc") 2>/dev/null &
+slow_pid=$!
+check "slow is being scheduled" wait_for 10 file_is "$I/slow/task" scheduling
+check "reads of slow do not wait" timeout 2 cat "$I/slow/state" "$I/slow/ip" "$N/default/free"
+check_eq "the start has not returned" "$(cat "$TEST_TMP/slow.rc" 2>/dev/null)" ""
+kill -CONT "${PID_OF[network]}"
+wait "$slow_pid"
+check_eq "once it runs again, the start returns" "$(cat "$TEST_TMP/slow.rc")" rc=0
+check_eq "and slow is active" "$(timeout 20 cat "$I/slow/wait")" active
+check "with an address" grep -q '^192\.0\.2\.' "$I/slow/ip"
+rmdir "$I/slow"
+
 # --- exhaustion: all or nothing ---
 mkdir "$N/tiny"
 echo 203.0.113.0/29 >"$N/tiny/cidr"
