@@ -207,6 +207,25 @@ void strbuf_add_oneline(struct strbuf *sb, const void *data, size_t len)
 	add_escaped(sb, data, len, false);
 }
 
+bool text_next_line(const char **p, const char *end, const char **line,
+		    size_t *len)
+{
+	const char *nl;
+
+	while (*p < end) {
+		nl = memchr(*p, '\n', (size_t)(end - *p));
+		if (!nl)
+			nl = end;
+		*line = *p;
+		*len = (size_t)(nl - *p);
+		*p = nl < end ? nl + 1 : end;
+		text_trim(line, len);
+		if (*len)
+			return true;
+	}
+	return false;
+}
+
 const char *text_line(const char *text, size_t k, size_t *len)
 {
 	const char *nl;

@@ -53,6 +53,12 @@ static inline bool text_blank(char c)
 /* Narrows *p and *len to the text without its surrounding blanks (echo's
  * newline, a CRLF); the bytes themselves stay where they are. */
 void text_trim(const char **p, size_t *len);
+/* The next line of written text from *p up to end that is not blank:
+ * *line and *len get it without its surrounding blanks, and *p moves past
+ * it.  false when there is none left.  Lines end with LF (a CR before it
+ * is a blank). */
+bool text_next_line(const char **p, const char *end, const char **line,
+		    size_t *len);
 /* Line k (from 0) of text, a NUL-terminated list of lines separated by
  * "\n" (no trailing newline): its start, and its length in *len; NULL
  * when text has fewer lines. */

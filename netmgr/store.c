@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "common/sqlite_errno.h"
 #include "common/uuid.h"
 #include "rpc/rpc.h"
 
@@ -85,31 +86,6 @@ struct netmgr_store {
 	netmgr_random_fn rnd;
 	void *rnd_ctx;
 };
-
-/* SQLite's result codes, as the errno a caller can act on. */
-static int sqlite_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return 0;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_READONLY:
-		return -EROFS;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_CANTOPEN:
-	case SQLITE_PERM:
-		return -EACCES;
-	default:
-		return -EIO;
-	}
-}
 
 /* Fills e with SQLite's last error, unless a more precise one is there
  * already; returns rc. */

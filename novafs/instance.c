@@ -314,18 +314,11 @@ static int stage_networks(struct txn *t, struct obj *o, const char *raw,
 {
 	struct strbuf names = STRBUF_INIT;
 	char name[OBJ_NAME_MAX + 1];
-	const char *end = value + vlen, *line, *nl;
+	const char *end = value + vlen, *line;
 	size_t n, count = 0;
 	int rc = 0;
 
-	for (line = value; rc == 0 && line < end; line = nl + 1) {
-		nl = memchr(line, '\n', (size_t)(end - line));
-		if (!nl)
-			nl = end;
-		n = (size_t)(nl - line);
-		text_trim(&line, &n);
-		if (!n)
-			continue;
+	while (rc == 0 && text_next_line(&value, end, &line, &n)) {
 		if ((rc = existing_name(line, n, name, network_find,
 					"NetworkNotFound", "network", "networks/",
 					e)) < 0)

@@ -114,18 +114,11 @@ static int parse_host(const char *file, const char *v, size_t len,
 static int parse_dns(const char *v, size_t len, struct network_def *d,
 		     struct rpc_error *e)
 {
-	const char *end = v + len, *line, *nl;
+	const char *end = v + len, *line;
 	size_t n;
 
 	d->ndns = 0;
-	for (line = v; line < end; line = nl + 1) {
-		nl = memchr(line, '\n', (size_t)(end - line));
-		if (!nl)
-			nl = end;
-		n = (size_t)(nl - line);
-		text_trim(&line, &n);
-		if (!n)
-			continue;
+	while (text_next_line(&v, end, &line, &n)) {
 		if (d->ndns == NETWORK_MAX_DNS)
 			return rpc_error_set(e, -EINVAL, "InvalidInput",
 					     "dns: at most %d addresses", NETWORK_MAX_DNS);

@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/sqlite_errno.h"
 #include "common/strbuf.h"
 #include "node.h"
 #include "obj.h"
@@ -72,33 +73,6 @@ static struct {
 	bool stopping, running;
 	uint64_t commits, ops;
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
-
-/* SQLite's result codes, as the errno a caller can act on. */
-static int sqlite_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return 0;
-	case SQLITE_CONSTRAINT:
-		return -EEXIST;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_READONLY:
-		return -EROFS;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_CANTOPEN:
-	case SQLITE_PERM:
-		return -EACCES;
-	default:
-		return -EIO;
-	}
-}
 
 static int exec(const char *sql)
 {

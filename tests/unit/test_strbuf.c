@@ -220,11 +220,29 @@ static void test_text_line(void)
 	CHECK_INT(text_line_index("", "x"), -1);
 }
 
+/* Written lines, blank ones skipped, each trimmed: "lab\r\n\n default". */
+static void test_text_next_line(void)
+{
+	const char *text = "lab\r\n\n  \n default", *p = text, *line;
+	const char *end = text + strlen(text);
+	size_t len = 0;
+
+	CHECK(text_next_line(&p, end, &line, &len));
+	CHECK(len == 3 && memcmp(line, "lab", 3) == 0);
+	CHECK(text_next_line(&p, end, &line, &len));
+	CHECK(len == 7 && memcmp(line, "default", 7) == 0);
+	CHECK(!text_next_line(&p, end, &line, &len));
+	CHECK(p == end);
+	p = text;
+	CHECK(!text_next_line(&p, text, &line, &len));
+}
+
 int main(void)
 {
 	test_init_empty();
 	test_text_trim();
 	test_text_line();
+	test_text_next_line();
 	test_add();
 	test_addf();
 	test_nul_bytes();
