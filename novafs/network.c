@@ -730,7 +730,10 @@ const struct kind network_kind = {
 	.name = "network",
 	.table = "networks",
 	.collection = "networks",
-	.collection_mode = 01777,
+	/* Root's, as nova-network's networks were the admin's: a network
+	 * puts its gateway's address on every compute host it reaches, and
+	 * one overlapping the hosts' own would cut them off. */
+	.collection_mode = 0755,
 	.mode = S_IFDIR | 0755,
 	.fields = fields,
 	.nfields = N_NFIELDS,

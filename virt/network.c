@@ -97,6 +97,7 @@ int network_plug(virConnectPtr conn, const struct virt_nic *nic,
 {
 	struct strbuf xml = STRBUF_INIT;
 	virNetworkPtr net = NULL;
+	bool defined = false;
 	int r;
 
 	r = lookup(conn, nic->network, &net, e);
@@ -109,9 +110,15 @@ int network_plug(virConnectPtr conn, const struct virt_nic *nic,
 			r = libvirt_error(e);
 			goto out;
 		}
+		defined = true;
 	}
 	if (virNetworkIsActive(net) != 1 && virNetworkCreate(net) < 0) {
+		/* A network that cannot run (its range is the host's own,
+		 * its bridge is taken) is not left defined by this call. */
 		r = libvirt_error(e);
+		if (defined)
+			virNetworkUndefine(net);
+		virResetLastError();
 		goto out;
 	}
 	strbuf_reset(&xml);

@@ -17,6 +17,7 @@ UA=7d1e2f3a-4b5c-4d6e-8f7a-0b1c2d3e4f01
 NET=nvq$$
 NETWORK=novafs-$NET
 BRIDGE=nvfst$$        # at most 12 bytes: IFNAMSIZ is 16
+HOSTIF=nvhif$$
 MAC=fa:16:3e:7d:00:01
 HEARD=$LOGS/listener.log
 NODE1_LOG=$LOGS/compute-node1.log
@@ -37,6 +38,7 @@ cleanup() {
 	virsh -q -c "$URI" net-undefine "$NETWORK" >/dev/null 2>&1
 	# libvirt takes its bridge down with the network; in case it did not.
 	ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE" type bridge
+	ip link show "$HOSTIF" >/dev/null 2>&1 && ip link delete "$HOSTIF"
 	# What libvirt 9.0 leaves of a network it destroyed: dnsmasq's pid
 	# file, its ports' directory.
 	no_network && rm -rf "/run/libvirt/network/$NETWORK" "/run/libvirt/network/$NETWORK.pid"
@@ -93,5 +95,21 @@ check "the network is gone" no_network
 check "the bridge is gone" wait_for 10 no_bridge
 dnsmasq_gone() { ! dnsmasq_runs "$DNSMASQ"; }
 check "its dnsmasq is gone" wait_for 10 dnsmasq_gone
+
+# A network whose range the host has already (here on an empty bridge of
+# this test's; on a machine whose own network is 192.0.2.0/24, the
+# network default): libvirt refuses to start it, the start fails with
+# that reason, and the network is not left defined.
+ip link add "$HOSTIF" type bridge && ip addr add 203.0.113.33/28 dev "$HOSTIF" &&
+	ip link set "$HOSTIF" up
+CLASH=$(printf '%s' "$NIC" | sed 's/203\.0\.113\.0\/28/203.0.113.32\/28/; s/203\.0\.113\.1"/203.0.113.34"/;
+	s/203\.0\.113\.2"/203.0.113.35"/; s/203\.0\.113\.14"/203.0.113.46"/; s/203\.0\.113\.5"/203.0.113.40"/')
+check "start qn1 on a range the host has" rpc_as novafs cast compute.node1 start_instance \
+	"{\"instance\":$(printf '%s' "$INST" | sed "s|\"nics\":\[.*\]|\"nics\":[$CLASH]|"),\"expected_task_state\":\"spawning\"}"
+check "... fails, saying libvirt's reason" wait_for 30 grep -q \
+	"start_instance instance $UA (qn1): error.*LibvirtError:.*$HOSTIF" "$NODE1_LOG"
+check "... and leaves no network defined" no_network
+check "... nor a domain" no_domain
+ip link delete "$HOSTIF"
 
 done_testing

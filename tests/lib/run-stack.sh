@@ -116,6 +116,17 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 
+# On qemu:///system the network default (192.0.2.0/24) becomes a bridge
+# with the gateway's address on this machine; libvirt refuses it where
+# this machine's own network is that range (as on some test machines):
+# then, while no instance has used it, default moves to 198.51.100.0/24.
+DEF=$MNT/networks/default
+if [ "$LIBVIRT" = qemu ] && [ -n "$(ip -4 route show 192.0.2.0/24 2>/dev/null | grep -v "dev nvbr-")" ] &&
+	[ "$(cat "$DEF/cidr" 2>/dev/null)" = 192.0.2.0/24 ] && [ -z "$(ls -A "$DEF/allocations")" ]; then
+	echo 198.51.100.0/24 >"$DEF/cidr" &&
+		echo "this machine's network is 192.0.2.0/24: networks/default is 198.51.100.0/24 here"
+fi
+
 R=${MNT#"$TOP"/}
 cat <<EOT
 
