@@ -25,6 +25,7 @@
 #include "objops.h"
 #include "conductor.h"
 #include "publish.h"
+#include "spec.h"
 #include "store.h"
 #include "stream.h"
 
@@ -51,6 +52,7 @@ static const struct field fields[] = {
 	[I_NETWORKS] = { "networks", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_IPS] = { "fixed_ips", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_MACS] = { "macs", FIELD_TEXT, 0, NULL, 0 },
+	[I_SPEC_RAW] = { "spec_raw", FIELD_BYTES, 0, NULL, 0 },
 };
 
 /* Text values end with a newline; empty ones are empty. */
@@ -128,90 +130,186 @@ int instance_stage_fault(struct txn *t, struct obj *o, const struct rpc_error *e
 	return txn_set_text(t, o, I_FAULT, fault);
 }
 
-/* --- files written before the first start: flavor, host, group --- */
+/* --- files written before the first start: flavor, host, group,
+ * network; and spec, all of them at once --- */
 
-/* Validates value (trimmed, vlen bytes; raw is what was written) for o
- * and stages it, or returns -errno with e. */
-typedef int (*stage_fn)(struct txn *t, struct obj *o, const char *raw,
-			size_t len, const char *value, size_t vlen,
-			struct rpc_error *e);
+/* value (vlen bytes) as the name of an existing object, which find
+ * looks up, appended to canon (nothing for an empty value, which
+ * unsets); else -EINVAL with e: class cls, "WHAT \"value\" does not
+ * exist (see WHERE)". */
+static int existing_name(const char *value, size_t vlen, struct strbuf *canon,
+			 struct obj *(*find)(const char *), const char *cls,
+			 const char *what, const char *where, struct rpc_error *e)
+{
+	char name[OBJ_NAME_MAX + 1];
+
+	if (!vlen)
+		return 0;
+	if (vlen <= OBJ_NAME_MAX && !memchr(value, '\n', vlen)) {
+		snprintf(name, sizeof(name), "%.*s", (int)vlen, value);
+		if (find(name)) {
+			strbuf_addstr(canon, name);
+			return 0;
+		}
+	}
+	return rpc_error_set(e, -EINVAL, cls, "%s \"%.*s\" does not exist (see %s)",
+			     what, (int)(vlen > 64 ? 64 : vlen), value, where);
+}
+
+static int check_flavor(const char *value, size_t vlen, struct strbuf *canon,
+			struct rpc_error *e)
+{
+	return existing_name(value, vlen, canon, flavor_find, "FlavorNotFound",
+			     "flavor", "flavors/", e);
+}
+
+static int check_host(const char *value, size_t vlen, struct strbuf *canon,
+		      struct rpc_error *e)
+{
+	return existing_name(value, vlen, canon, host_find, "ComputeHostNotFound",
+			     "host", "hosts/", e);
+}
+
+static int check_group(const char *value, size_t vlen, struct strbuf *canon,
+		       struct rpc_error *e)
+{
+	return existing_name(value, vlen, canon, group_find,
+			     "InstanceGroupNotFound", "group", "groups/", e);
+}
+
+/* The networks, one name a line: each an existing network, at most
+ * once, at most RPC_MAX_NICS; blank lines ignored, none for no NIC. */
+static int check_networks(const char *value, size_t vlen, struct strbuf *canon,
+			  struct rpc_error *e)
+{
+	struct strbuf name = STRBUF_INIT;
+	const char *end = value + vlen, *line;
+	size_t n, count = 0;
+	int rc = 0;
+
+	while (rc == 0 && text_next_line(&value, end, &line, &n)) {
+		strbuf_reset(&name);
+		if ((rc = existing_name(line, n, &name, network_find,
+					"NetworkNotFound", "network", "networks/",
+					e)) < 0)
+			break;
+		if (text_line_index(canon->buf, name.buf) >= 0)
+			rc = rpc_error_set(e, -EINVAL, "InvalidInput",
+					   "network %s is named twice (one NIC "
+					   "per network)", name.buf);
+		else if (++count > RPC_MAX_NICS)
+			rc = rpc_error_set(e, -EINVAL, "InvalidInput",
+					   "at most %d networks", RPC_MAX_NICS);
+		else
+			strbuf_addf(canon, "%s%s", canon->len ? "\n" : "", name.buf);
+	}
+	strbuf_release(&name);
+	return rc;
+}
+
+static int stage_flavor(struct txn *t, struct obj *o, const char *raw,
+			size_t len, const char *canon)
+{
+	int rc = txn_set_bytes(t, o, I_FLAVOR_RAW, raw, len);
+
+	return rc < 0 ? rc : txn_set_text(t, o, I_FLAVOR, canon);
+}
+
+/* A forced host: the scheduler may place the instance there only. */
+static int stage_host(struct txn *t, struct obj *o, const char *raw,
+		      size_t len, const char *canon)
+{
+	int rc = txn_set_text(t, o, I_HOST, canon);
+
+	return rc < 0 ? rc : txn_set_int(t, o, I_HOST_FORCED, canon[0] != '\0');
+}
+
+static int stage_group(struct txn *t, struct obj *o, const char *raw,
+		       size_t len, const char *canon)
+{
+	return txn_set_text(t, o, I_GROUP, canon);
+}
+
+static int stage_networks(struct txn *t, struct obj *o, const char *raw,
+			  size_t len, const char *canon)
+{
+	int rc = txn_set_bytes(t, o, I_NETWORK_RAW, raw, len);
+
+	if (rc == 0)
+		rc = txn_set_text(t, o, I_NETWORKS, canon);
+	/* Addresses from a first start that failed were for the networks
+	 * named then: the next start asks again, and novafs-network keeps
+	 * those of the networks still named and drops the others. */
+	if (rc == 0 && strcmp(canon, obj_text(o, I_NETWORKS)) != 0 &&
+	    (rc = txn_set_text(t, o, I_IPS, "")) == 0)
+		rc = txn_set_text(t, o, I_MACS, "");
+	return rc;
+}
+
+/* A file of desired state written before the first start: how a value
+ * is checked (and put in the canonical form its field keeps), and how it
+ * is staged, apart, so that a spec checks every value before it stages
+ * any. */
+struct desired {
+	const char *what;       /* the file's name: "flavor" */
+	unsigned field;         /* the canonical value in force, as text */
+	int (*check)(const char *value, size_t vlen, struct strbuf *canon,
+		     struct rpc_error *e);
+	int (*stage)(struct txn *t, struct obj *o, const char *raw, size_t len,
+		     const char *canon);
+};
+
+static const struct desired desired_flavor = {
+	"flavor", I_FLAVOR, check_flavor, stage_flavor,
+};
+static const struct desired desired_host = {
+	"host", I_HOST, check_host, stage_host,
+};
+static const struct desired desired_group = {
+	"group", I_GROUP, check_group, stage_group,
+};
+static const struct desired desired_network = {
+	"network", I_NETWORKS, check_networks, stage_networks,
+};
+
+/* The canonical value of d in force on o: a host only when forced. */
+static const char *desired_now(const struct obj *o, const struct desired *d)
+{
+	if (d == &desired_host && !obj_int(o, I_HOST_FORCED))
+		return "";
+	return obj_text(o, d->field);
+}
+
+/* 0 when o's d may become canon now, else -EBUSY with e: once started,
+ * its flavor changes by resize and its host and group are the
+ * scheduler's; not while a task runs. */
+static int desired_may_change(const struct obj *o, const struct desired *d,
+			      struct rpc_error *e)
+{
+	if (obj_int(o, I_LAUNCHED))
+		return rpc_error_set(e, -EBUSY, "InstanceInvalidState",
+				     "cannot change the %s of %s: it has been started",
+				     d->what, o->name);
+	if (obj_int(o, I_TASK_STATE) != TASK_NONE)
+		return rpc_error_set(e, -EBUSY, "InstanceInvalidState",
+				     "cannot change the %s of %s while it is %s",
+				     d->what, o->name,
+				     task_state_name((enum task_state)obj_int(o, I_TASK_STATE)));
+	return 0;
+}
 
 struct set_attr {
 	struct wreq *w;
 	struct obj *o;
 	char *raw;
 	size_t len;
-	const char *what;       /* "flavor" */
-	unsigned field;         /* the name in force */
-	stage_fn stage;
+	const struct desired *d;
 };
-
-/* value (vlen bytes) as the name of an existing object, which find
- * looks up, into name ("" for an empty value, which unsets); else
- * -EINVAL with e: class cls, "WHAT \"value\" does not exist (see
- * WHERE)". */
-static int existing_name(const char *value, size_t vlen,
-			 char name[OBJ_NAME_MAX + 1], struct obj *(*find)(const char *),
-			 const char *cls, const char *what, const char *where,
-			 struct rpc_error *e)
-{
-	name[0] = '\0';
-	if (!vlen)
-		return 0;
-	if (vlen <= OBJ_NAME_MAX && !memchr(value, '\n', vlen)) {
-		snprintf(name, OBJ_NAME_MAX + 1, "%.*s", (int)vlen, value);
-		if (find(name))
-			return 0;
-	}
-	return rpc_error_set(e, -EINVAL, cls, "%s \"%.*s\" does not exist (see %s)",
-			     what, (int)(vlen > 64 ? 64 : vlen), value, where);
-}
-
-static int stage_flavor(struct txn *t, struct obj *o, const char *raw,
-			size_t len, const char *value, size_t vlen,
-			struct rpc_error *e)
-{
-	char want[OBJ_NAME_MAX + 1];
-	int rc;
-
-	if ((rc = existing_name(value, vlen, want, flavor_find, "FlavorNotFound",
-				"flavor", "flavors/", e)) < 0 ||
-	    (rc = txn_set_bytes(t, o, I_FLAVOR_RAW, raw, len)) < 0)
-		return rc;
-	return txn_set_text(t, o, I_FLAVOR, want);
-}
-
-/* A forced host: the scheduler may place the instance there only. */
-static int stage_host(struct txn *t, struct obj *o, const char *raw,
-		      size_t len, const char *value, size_t vlen,
-		      struct rpc_error *e)
-{
-	char want[OBJ_NAME_MAX + 1];
-	int rc;
-
-	if ((rc = existing_name(value, vlen, want, host_find, "ComputeHostNotFound",
-				"host", "hosts/", e)) < 0 ||
-	    (rc = txn_set_text(t, o, I_HOST, want)) < 0)
-		return rc;
-	return txn_set_int(t, o, I_HOST_FORCED, want[0] != '\0');
-}
-
-static int stage_group(struct txn *t, struct obj *o, const char *raw,
-		       size_t len, const char *value, size_t vlen,
-		       struct rpc_error *e)
-{
-	char want[OBJ_NAME_MAX + 1];
-	int rc;
-
-	if ((rc = existing_name(value, vlen, want, group_find,
-				"InstanceGroupNotFound", "group", "groups/", e)) < 0)
-		return rc;
-	return txn_set_text(t, o, I_GROUP, want);
-}
 
 static int set_attr_run(struct txn *t, void *ctx)
 {
 	struct set_attr *sa = ctx;
+	struct strbuf canon = STRBUF_INIT;
 	struct rpc_error e = { 0 };
 	const char *value = sa->raw;
 	size_t vlen = sa->len;
@@ -225,30 +323,21 @@ static int set_attr_run(struct txn *t, void *ctx)
 	/* Surrounding blanks are not part of a value; the bytes are kept
 	 * as written. */
 	text_trim(&value, &vlen);
-	if (strlen(obj_text(sa->o, sa->field)) == vlen &&
-	    memcmp(obj_text(sa->o, sa->field), value, vlen) == 0 &&
-	    (obj_int(sa->o, I_LAUNCHED) || obj_int(sa->o, I_TASK_STATE) != TASK_NONE))
-		return 0; /* what it already is: a config tool's second run */
-	if (obj_int(sa->o, I_LAUNCHED))
-		/* Changing the flavor of a started instance is a resize,
-		 * an action of its own, not a file write; its host and
-		 * group are the scheduler's choice by then. */
-		rc = rpc_error_set(&e, -EBUSY, "InstanceInvalidState",
-				   "cannot change the %s of %s: it has been started",
-				   sa->what, sa->o->name);
-	else if (obj_int(sa->o, I_TASK_STATE) != TASK_NONE)
-		rc = rpc_error_set(&e, -EBUSY, "InstanceInvalidState",
-				   "cannot change the %s of %s while it is %s",
-				   sa->what, sa->o->name,
-				   task_state_name((enum task_state)obj_int(sa->o, I_TASK_STATE)));
-	else
-		rc = sa->stage(t, sa->o, sa->raw, sa->len, value, vlen, &e);
-	if (rc < 0) {
-		if (e.err)
-			instance_stage_fault(t, sa->o, &e);
-		return rc;
-	}
-	return txn_set_text(t, sa->o, I_FAULT, "");
+	rc = sa->d->check(value, vlen, &canon, &e);
+	if (rc == 0 && strcmp(canon.buf, desired_now(sa->o, sa->d)) == 0 &&
+	    desired_may_change(sa->o, sa->d, NULL) < 0)
+		goto out; /* what it already is: a config tool's second run */
+	if (rc == 0)
+		rc = desired_may_change(sa->o, sa->d, &e);
+	if (rc == 0)
+		rc = sa->d->stage(t, sa->o, sa->raw, sa->len, canon.buf);
+	if (rc == 0)
+		rc = txn_set_text(t, sa->o, I_FAULT, "");
+	else if (e.err)
+		instance_stage_fault(t, sa->o, &e);
+out:
+	strbuf_release(&canon);
+	return rc;
 }
 
 static void set_attr_then(void *ctx, int err)
@@ -262,8 +351,7 @@ static void set_attr_then(void *ctx, int err)
 }
 
 static void set_attr(struct obj *o, const char *buf, size_t len,
-		     struct wreq *w, const char *what, unsigned field,
-		     stage_fn stage)
+		     struct wreq *w, const struct desired *d)
 {
 	struct set_attr *sa = calloc(1, sizeof(*sa));
 
@@ -276,9 +364,7 @@ static void set_attr(struct obj *o, const char *buf, size_t len,
 	sa->len = len;
 	sa->w = w;
 	sa->o = o;
-	sa->what = what;
-	sa->field = field;
-	sa->stage = stage;
+	sa->d = d;
 	obj_get(o);
 	store_do(set_attr_run, set_attr_then, sa);
 }
@@ -286,19 +372,19 @@ static void set_attr(struct obj *o, const char *buf, size_t len,
 static void store_flavor(struct obj *o, const char *buf, size_t len,
 			 struct wreq *w)
 {
-	set_attr(o, buf, len, w, "flavor", I_FLAVOR, stage_flavor);
+	set_attr(o, buf, len, w, &desired_flavor);
 }
 
 static void store_host(struct obj *o, const char *buf, size_t len,
 		       struct wreq *w)
 {
-	set_attr(o, buf, len, w, "host", I_HOST, stage_host);
+	set_attr(o, buf, len, w, &desired_host);
 }
 
 static void store_group(struct obj *o, const char *buf, size_t len,
 			struct wreq *w)
 {
-	set_attr(o, buf, len, w, "group", I_GROUP, stage_group);
+	set_attr(o, buf, len, w, &desired_group);
 }
 
 static void show_group(const struct obj *o, struct strbuf *out)
@@ -306,49 +392,189 @@ static void show_group(const struct obj *o, struct strbuf *out)
 	add_line(out, obj_text(o, I_GROUP));
 }
 
-/* The networks, one name a line: each an existing network, at most
- * once, at most RPC_MAX_NICS; blank lines ignored, none for no NIC. */
-static int stage_networks(struct txn *t, struct obj *o, const char *raw,
-			  size_t len, const char *value, size_t vlen,
-			  struct rpc_error *e)
-{
-	struct strbuf names = STRBUF_INIT;
-	char name[OBJ_NAME_MAX + 1];
-	const char *end = value + vlen, *line;
-	size_t n, count = 0;
-	int rc = 0;
+/* --- spec (spec.h): every desired file in one, all or nothing --- */
 
-	while (rc == 0 && text_next_line(&value, end, &line, &n)) {
-		if ((rc = existing_name(line, n, name, network_find,
-					"NetworkNotFound", "network", "networks/",
-					e)) < 0)
-			break;
-		if (text_line_index(names.buf, name) >= 0)
-			rc = rpc_error_set(e, -EINVAL, "InvalidInput",
-					   "network %s is named twice (one NIC "
-					   "per network)", name);
-		else if (++count > RPC_MAX_NICS)
-			rc = rpc_error_set(e, -EINVAL, "InvalidInput",
-					   "at most %d networks", RPC_MAX_NICS);
-		else
-			strbuf_addf(&names, "%s%s", names.len ? "\n" : "", name);
+/* The desired file of each spec key that is one (not target_state). */
+static const struct desired *const spec_desired[SPEC_NKEYS] = {
+	[SPEC_FLAVOR] = &desired_flavor,
+	[SPEC_NETWORK] = &desired_network,
+	[SPEC_GROUP] = &desired_group,
+	[SPEC_HOST] = &desired_host,
+};
+
+/* What key k of s asks for, as its file would be written (a network a
+ * line): the value, or the default of an absent key (network: default;
+ * the others: none). */
+static void spec_wanted(const struct spec *s, enum spec_key k, struct strbuf *out)
+{
+	const char *v = s->set[k] ? s->value[k] : k == SPEC_NETWORK ? "default" : "";
+	size_t n;
+
+	if (k != SPEC_NETWORK) {
+		strbuf_addstr(out, v);
+		return;
 	}
-	if (rc == 0 && (rc = txn_set_bytes(t, o, I_NETWORK_RAW, raw, len)) == 0)
-		rc = txn_set_text(t, o, I_NETWORKS, names.buf);
-	/* Addresses from a first start that failed were for the networks
-	 * named then: the next start asks again, and novafs-network keeps
-	 * those of the networks still named and drops the others. */
-	if (rc == 0 && strcmp(names.buf, obj_text(o, I_NETWORKS)) != 0 &&
-	    (rc = txn_set_text(t, o, I_IPS, "")) == 0)
-		rc = txn_set_text(t, o, I_MACS, "");
-	strbuf_release(&names);
+	/* Blank-separated in a spec, one a line in the file. */
+	while (*v) {
+		n = strcspn(v, " \t");
+		if (n)
+			strbuf_addf(out, "%s%.*s", out->len ? "\n" : "", (int)n, v);
+		v += n + (v[n] != '\0');
+	}
+}
+
+/* Whether every key of s agrees with what o has now. */
+static bool spec_in_force(const struct obj *o, const struct spec *s)
+{
+	struct strbuf want = STRBUF_INIT;
+	bool same = true;
+	unsigned k;
+
+	for (k = 0; same && k < SPEC_NKEYS; k++) {
+		if (!spec_desired[k])
+			continue;
+		strbuf_reset(&want);
+		spec_wanted(s, (enum spec_key)k, &want);
+		same = strcmp(want.buf, desired_now(o, spec_desired[k])) == 0;
+	}
+	strbuf_release(&want);
+	return same && spec_target_in_force(o, s);
+}
+
+struct spec_op {
+	struct wreq *w;
+	struct obj *o;      /* a reference */
+	char *raw;
+	size_t len;
+	struct spec spec;
+};
+
+/* Checks every value of op's spec against o (each as its file would),
+ * then stages every change, or none: a refusal names the spec's line
+ * and changes nothing but the fault. */
+static int spec_run(struct txn *t, void *ctx)
+{
+	struct spec_op *op = ctx;
+	struct strbuf want = STRBUF_INIT, canon[SPEC_NKEYS], raw = STRBUF_INIT;
+	struct rpc_error e = { 0 }, why = { 0 };
+	const struct desired *d;
+	bool change[SPEC_NKEYS] = { false };
+	unsigned k;
+	int rc;
+
+	if (op->o->dead)
+		return -ENOENT;
+	if ((rc = txn_touch(t, op->o)) < 0)
+		return rc;
+	for (k = 0; k < SPEC_NKEYS; k++)
+		strbuf_init(&canon[k], 0);
+	rc = spec_parse(op->raw, op->len, &op->spec, &e);
+	for (k = 0; rc == 0 && k < SPEC_NKEYS; k++) {
+		if (!(d = spec_desired[k]))
+			continue;
+		strbuf_reset(&want);
+		spec_wanted(&op->spec, (enum spec_key)k, &want);
+		rc = d->check(want.buf, want.len, &canon[k], &why);
+		if (rc == 0 && strcmp(canon[k].buf, desired_now(op->o, d)) != 0 &&
+		    (rc = desired_may_change(op->o, d, &why)) == 0)
+			change[k] = true;
+		if (rc < 0 && op->spec.set[k])
+			rpc_error_set(&e, rc, why.cls, "spec line %u: %s",
+				      op->spec.line[k], why.message);
+		else if (rc < 0)
+			rpc_error_set(&e, rc, why.cls, "spec (no %s line): %s",
+				      spec_keys[k], why.message);
+	}
+	if (rc == 0)
+		rc = spec_check_target(op->o, &op->spec, &e);
+	for (k = 0; rc == 0 && k < SPEC_NKEYS; k++) {
+		if (!change[k])
+			continue;
+		/* Each file reads as if written alone: a value a line. */
+		strbuf_reset(&raw);
+		if (canon[k].len)
+			strbuf_addf(&raw, "%s\n", canon[k].buf);
+		rc = spec_desired[k]->stage(t, op->o, raw.buf, raw.len, canon[k].buf);
+	}
+	if (rc == 0)
+		rc = spec_stage_target(t, op->o, &op->spec);
+	if (rc == 0 && (rc = txn_set_bytes(t, op->o, I_SPEC_RAW, op->raw, op->len)) == 0)
+		rc = txn_set_text(t, op->o, I_FAULT, "");
+	else if (e.err)
+		instance_stage_fault(t, op->o, &e);
+	for (k = 0; k < SPEC_NKEYS; k++)
+		strbuf_release(&canon[k]);
+	strbuf_release(&want);
+	strbuf_release(&raw);
 	return rc;
+}
+
+static void spec_then(void *ctx, int err)
+{
+	struct spec_op *op = ctx;
+
+	wreq_done(op->w, err);
+	obj_put(op->o);
+	free(op->raw);
+	free(op);
+}
+
+static void store_spec(struct obj *o, const char *buf, size_t len,
+		       struct wreq *w)
+{
+	struct spec_op *op = calloc(1, sizeof(*op));
+
+	if (!op || !(op->raw = malloc(len ? len : 1))) {
+		free(op);
+		wreq_done(w, -ENOMEM);
+		return;
+	}
+	memcpy(op->raw, buf, len);
+	op->len = len;
+	op->w = w;
+	op->o = o;
+	obj_get(o);
+	store_do(spec_run, spec_then, op);
+}
+
+/* spec: the bytes written, while every attribute still agrees with them;
+ * else (a single file was written since, or none was ever) the spec of
+ * what o has now, in canonical form. */
+static void show_spec(const struct obj *o, struct strbuf *out)
+{
+	struct spec *s = calloc(1, sizeof(*s));
+	const struct desired *d;
+	size_t start, i;
+	const char *v;
+	unsigned k;
+
+	if (s && spec_parse(obj_text(o, I_SPEC_RAW), obj_len(o, I_SPEC_RAW), s,
+			    NULL) == 0 && obj_len(o, I_SPEC_RAW) &&
+	    spec_in_force(o, s)) {
+		strbuf_add(out, obj_text(o, I_SPEC_RAW), obj_len(o, I_SPEC_RAW));
+		free(s);
+		return;
+	}
+	free(s);
+	for (k = 0; k < SPEC_NKEYS; k++) {
+		d = spec_desired[k];
+		v = d ? desired_now(o, d) : spec_target_now(o);
+		if (!v[0] && k != SPEC_NETWORK)
+			continue;
+		strbuf_addf(out, "%s =%s", spec_keys[k], v[0] ? " " : "");
+		start = out->len;
+		strbuf_addstr(out, v);
+		for (i = start; i < out->len; i++)
+			if (out->buf[i] == '\n')
+				out->buf[i] = ' ';
+		strbuf_addch(out, '\n');
+	}
 }
 
 static void store_network(struct obj *o, const char *buf, size_t len,
 			  struct wreq *w)
 {
-	set_attr(o, buf, len, w, "network", I_NETWORKS, stage_networks);
+	set_attr(o, buf, len, w, &desired_network);
 }
 
 static void show_network(const struct obj *o, struct strbuf *out)
@@ -492,6 +718,9 @@ static const struct node nodes[] = {
 	  store_network },
 	{ "ip", NODE_ATTR, 0444, NULL, DEP(I_IPS), show_ip },
 	{ "mac", NODE_ATTR, 0444, NULL, DEP(I_MACS), show_mac },
+	{ "spec", NODE_ATTR, 0644, NULL, DEP(I_SPEC_RAW) | DEP(I_FLAVOR) |
+	  DEP(I_NETWORKS) | DEP(I_GROUP) | DEP(I_HOST) | DEP(I_HOST_FORCED),
+	  show_spec, store_spec },
 	{ "flavor", NODE_ATTR, 0644, NULL, DEP(I_FLAVOR_RAW), show_flavor,
 	  store_flavor },
 	{ "id", NODE_ATTR, 0444, NULL, 0, show_id },

@@ -40,6 +40,7 @@ enum {
 	I_NETWORKS,     /* the networks named there, one a line: a NIC each */
 	I_IPS,          /* its address on each, one a line (network.h) */
 	I_MACS,         /* its NICs' MACs, one a line */
+	I_SPEC_RAW,     /* the spec file's bytes, as last written */
 	I_NFIELDS
 };
 
