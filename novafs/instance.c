@@ -1,7 +1,7 @@
 /*
  * instance.c - the instance kind (see instance.h): its fields, its
  * directory, its flavor file and the reports compute hosts send.  What
- * ctl and rmdir do is actions.c.
+ * ctl and rmdir do is actions.c; what target_state asks, reconcile.c.
  */
 #include "instance.h"
 
@@ -25,6 +25,7 @@
 #include "objops.h"
 #include "conductor.h"
 #include "publish.h"
+#include "reconcile.h"
 #include "store.h"
 #include "stream.h"
 
@@ -51,6 +52,8 @@ static const struct field fields[] = {
 	[I_NETWORKS] = { "networks", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_IPS] = { "fixed_ips", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_MACS] = { "macs", FIELD_TEXT, 0, NULL, 0 },
+	[I_TARGET_RAW] = { "target_state_raw", FIELD_BYTES, 0, NULL, 0 },
+	[I_TARGET] = { "target_state", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 };
 
 /* Text values end with a newline; empty ones are empty. */
@@ -386,6 +389,79 @@ static void store_ctl(struct obj *o, const char *buf, size_t len,
 	action_command(o, buf, len, w);
 }
 
+static void show_ctl(const struct obj *o, struct strbuf *out)
+{
+	action_list_allowed(o, out);
+}
+
+/* --- target_state --- */
+
+struct set_target {
+	struct wreq *w;
+	struct obj *o;
+	char *raw;
+	size_t len;
+};
+
+/* Writable at any time; the same target again changes nothing (a config
+ * tool's second run), a new one clears the fault. */
+static int set_target_run(struct txn *t, void *ctx)
+{
+	struct set_target *st = ctx;
+	struct rpc_error e = { 0 };
+	const char *name;
+	int rc;
+
+	if (st->o->dead)
+		return -ENOENT;
+	if ((rc = txn_touch(t, st->o)) < 0)
+		return rc;
+	if ((rc = reconcile_target_parse(st->raw, st->len, &name, &e)) < 0) {
+		instance_stage_fault(t, st->o, &e);
+		return rc;
+	}
+	if ((rc = txn_set_bytes(t, st->o, I_TARGET_RAW, st->raw, st->len)) < 0 ||
+	    strcmp(name, obj_text(st->o, I_TARGET)) == 0)
+		return rc;
+	log_info("%s: target_state %s", st->o->name, name[0] ? name : "none");
+	if ((rc = txn_set_text(t, st->o, I_TARGET, name)) < 0)
+		return rc;
+	return txn_set_text(t, st->o, I_FAULT, "");
+}
+
+static void set_target_then(void *ctx, int err)
+{
+	struct set_target *st = ctx;
+
+	wreq_done(st->w, err);
+	obj_put(st->o);
+	free(st->raw);
+	free(st);
+}
+
+static void store_target(struct obj *o, const char *buf, size_t len,
+			 struct wreq *w)
+{
+	struct set_target *st = calloc(1, sizeof(*st));
+
+	if (!st || !(st->raw = malloc(len ? len : 1))) {
+		free(st);
+		wreq_done(w, -ENOMEM);
+		return;
+	}
+	memcpy(st->raw, buf, len);
+	st->len = len;
+	st->w = w;
+	st->o = o;
+	obj_get(o);
+	store_do(set_target_run, set_target_then, st);
+}
+
+static void show_target(const struct obj *o, struct strbuf *out)
+{
+	strbuf_add(out, obj_text(o, I_TARGET_RAW), obj_len(o, I_TARGET_RAW));
+}
+
 /* --- the console --- */
 
 /* An instance's console stream, made when first needed (by a reader or
@@ -482,7 +558,8 @@ void instance_console(json_t *args)
 }
 
 static const struct node nodes[] = {
-	{ "ctl", NODE_COMMAND, 0200, NULL, 0, NULL, store_ctl },
+	{ "ctl", NODE_COMMAND, 0644, NULL, DEP(I_VM_STATE) | DEP(I_TASK_STATE) |
+	  DEP(I_LAUNCHED) | DEP(I_TARGET), show_ctl, store_ctl },
 	{ "state", NODE_ATTR, 0444, NULL, DEP(I_VM_STATE), show_state },
 	{ "task", NODE_ATTR, 0444, NULL, DEP(I_TASK_STATE), show_task },
 	{ "power_state", NODE_ATTR, 0444, NULL, DEP(I_POWER_STATE), show_power },
@@ -494,6 +571,8 @@ static const struct node nodes[] = {
 	{ "mac", NODE_ATTR, 0444, NULL, DEP(I_MACS), show_mac },
 	{ "flavor", NODE_ATTR, 0644, NULL, DEP(I_FLAVOR_RAW), show_flavor,
 	  store_flavor },
+	{ "target_state", NODE_ATTR, 0644, NULL, DEP(I_TARGET_RAW), show_target,
+	  store_target },
 	{ "id", NODE_ATTR, 0444, NULL, 0, show_id },
 	{ "fault", NODE_ATTR, 0444, NULL, DEP(I_FAULT), show_fault },
 	{ "wait", NODE_WAIT, 0444, NULL, DEP(I_TASK_STATE) | DEP(I_FAULT) |
@@ -519,6 +598,7 @@ const struct kind instance_kind = {
 	.release = instance_release,
 	.notify = instance_notify,
 	.init = instance_init,
+	.published = reconcile_published,
 };
 
 /* --- start-up --- */
