@@ -98,9 +98,10 @@ void action_converge(struct obj *inst,
 		     const struct action *(*pick)(const struct obj *inst),
 		     struct wreq *w);
 /* What ctl reads: the commands the instance's state allows now (as
- * action_check, and never started ones only once it was), one a line in
- * table order ("resize FLAVOR" as such), without those ctl refuses while
- * a target_state is set.  Under a lock that keeps inst still. */
+ * action_check says, those that need a host only once it was placed),
+ * one a line in table order ("resize FLAVOR" as such), without those ctl
+ * refuses while a target_state is set.  Under a lock that keeps inst
+ * still. */
 void action_list_allowed(const struct obj *inst, struct strbuf *out);
 /* rmdir: destroys the instance's domain on its host, then forgets it. */
 void action_delete(struct obj *inst, struct wreq *w);
