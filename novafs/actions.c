@@ -60,24 +60,29 @@ int action_max_attempts = 3;
 
 const struct action actions[] = {
 	{ "start", NULL, VM(VM_STOPPED) | VM(VM_ERROR), TASK_POWERING_ON,
-	  &compute_start_instance, NULL, 0, VM_ACTIVE, "power_on" },
+	  &compute_start_instance, NULL, ACTION_STEADY, VM_ACTIVE, "power_on" },
 	{ "stop", NULL, STOPPABLE, TASK_POWERING_OFF, &compute_stop_instance,
-	  "{\"clean_shutdown\": true}", ACTION_NEEDS_HOST, VM_STOPPED, "power_off" },
+	  "{\"clean_shutdown\": true}", ACTION_NEEDS_HOST | ACTION_STEADY,
+	  VM_STOPPED, "power_off" },
 	{ "stop", "hard", STOPPABLE, TASK_POWERING_OFF, &compute_stop_instance,
-	  "{\"clean_shutdown\": false}", ACTION_NEEDS_HOST, VM_STOPPED, "power_off" },
+	  "{\"clean_shutdown\": false}", ACTION_NEEDS_HOST | ACTION_STEADY,
+	  VM_STOPPED, "power_off" },
 	{ "reboot", NULL, VM(VM_ACTIVE), TASK_REBOOTING, &compute_reboot_instance,
 	  "{\"reboot_type\": \"SOFT\"}", ACTION_NEEDS_HOST, VM_ACTIVE, "reboot" },
 	{ "reboot", "hard", HARD_REBOOTABLE, TASK_REBOOTING_HARD,
 	  &compute_reboot_instance, "{\"reboot_type\": \"HARD\"}",
 	  ACTION_NEEDS_HOST, VM_ACTIVE, "reboot" },
 	{ "pause", NULL, VM(VM_ACTIVE), TASK_PAUSING, &compute_pause_instance,
-	  NULL, ACTION_NEEDS_HOST, VM_PAUSED, "pause" },
+	  NULL, ACTION_NEEDS_HOST | ACTION_STEADY, VM_PAUSED, "pause" },
 	{ "unpause", NULL, VM(VM_PAUSED), TASK_UNPAUSING,
-	  &compute_unpause_instance, NULL, ACTION_NEEDS_HOST, VM_ACTIVE, "unpause" },
+	  &compute_unpause_instance, NULL, ACTION_NEEDS_HOST | ACTION_STEADY,
+	  VM_ACTIVE, "unpause" },
 	{ "suspend", NULL, VM(VM_ACTIVE), TASK_SUSPENDING,
-	  &compute_suspend_instance, NULL, ACTION_NEEDS_HOST, VM_SUSPENDED, "suspend" },
+	  &compute_suspend_instance, NULL, ACTION_NEEDS_HOST | ACTION_STEADY,
+	  VM_SUSPENDED, "suspend" },
 	{ "resume", NULL, VM(VM_SUSPENDED), TASK_RESUMING,
-	  &compute_resume_instance, NULL, ACTION_NEEDS_HOST, VM_ACTIVE, "resume" },
+	  &compute_resume_instance, NULL, ACTION_NEEDS_HOST | ACTION_STEADY,
+	  VM_ACTIVE, "resume" },
 	{ "rebuild", NULL, VM(VM_ACTIVE) | VM(VM_STOPPED) | VM(VM_ERROR),
 	  TASK_REBUILDING, &compute_rebuild_instance, NULL, ACTION_NEEDS_HOST,
 	  VM_ACTIVE, "rebuild" },
@@ -217,6 +222,8 @@ struct run {
 	struct wreq *w;
 	struct obj *o;               /* a reference */
 	const struct action *a;
+	/* the reconciler's: chooses a at the claim (action_converge) */
+	const struct action *(*pick)(const struct obj *inst);
 	enum task_state task;        /* the task claimed */
 	bool first;                  /* a first start: scheduled first */
 	bool evacuate;               /* an evacuation: scheduled too */
@@ -880,6 +887,19 @@ static int local_run(struct txn *t, struct run *r)
 	return 0;
 }
 
+/* 0 unless a is one ctl may not run because inst has a target_state
+ * (the reconciler's to reach): then -EBUSY with e. */
+static int check_target(const struct action *a, const struct obj *inst,
+			struct rpc_error *e)
+{
+	if (!(a->flags & ACTION_STEADY) || !obj_len(inst, I_TARGET))
+		return 0;
+	return rpc_error_set(e, -EBUSY, "InstanceInvalidState",
+			     "%s has target_state %s: write target_state "
+			     "instead, or empty it to use ctl", inst->name,
+			     obj_text(inst, I_TARGET));
+}
+
 /* Claims the action's task, or refuses with the reason in fault. */
 static int claim_run(struct txn *t, void *ctx)
 {
@@ -892,6 +912,8 @@ static int claim_run(struct txn *t, void *ctx)
 	rc = txn_touch(t, r->o);
 	if (rc < 0)
 		return rc;
+	if (r->pick && !(r->a = r->pick(r->o)))
+		return -EALREADY;
 	txn_set_request(t, r->request);
 	snprintf(r->host, sizeof(r->host), "%s", obj_text(r->o, I_HOST));
 	r->launched = obj_int(r->o, I_LAUNCHED);
@@ -900,9 +922,11 @@ static int claim_run(struct txn *t, void *ctx)
 		      r->a->method == &compute_start_instance;
 	r->first = r->a->method == &compute_start_instance && !r->launched;
 	r->task = r->first ? TASK_SCHEDULING : r->a->task;
-	rc = action_check(r->a, r->o->name,
-			  (enum vm_state)obj_int(r->o, I_VM_STATE),
-			  (enum task_state)obj_int(r->o, I_TASK_STATE), &e);
+	rc = r->pick ? 0 : check_target(r->a, r->o, &e);
+	if (rc == 0)
+		rc = action_check(r->a, r->o->name,
+				  (enum vm_state)obj_int(r->o, I_VM_STATE),
+				  (enum task_state)obj_int(r->o, I_TASK_STATE), &e);
 	if (rc == 0 && (r->a->flags & ACTION_ROOT) && r->uid != 0)
 		rc = rpc_error_set(&e, -EPERM, "Forbidden",
 				   "%s is for root alone", r->a->name);
@@ -1015,14 +1039,38 @@ static void refuse_then(void *ctx, int err)
 	free(rf);
 }
 
+/* Adds a's command ("stop hard", "resize FLAVOR") to sb, after sep when
+ * sb is not empty. */
+static void add_command(struct strbuf *sb, const struct action *a,
+			const char *sep)
+{
+	strbuf_addf(sb, "%s%s%s%s", sb->len ? sep : "", a->name,
+		    a->arg ? " " : "", a->arg ? a->arg : "");
+}
+
 /* "start stop stop hard ... resize FLAVOR": what ctl takes. */
 static void list_commands(struct strbuf *sb)
 {
 	const struct action *a;
 
 	for (a = actions; a->name; a++)
-		strbuf_addf(sb, "%s%s%s%s", sb->len ? ", " : "", a->name,
-			    a->arg ? " " : "", a->arg ? a->arg : "");
+		add_command(sb, a, ", ");
+}
+
+void action_list_allowed(const struct obj *inst, struct strbuf *out)
+{
+	enum vm_state vm = (enum vm_state)obj_int(inst, I_VM_STATE);
+	enum task_state task = (enum task_state)obj_int(inst, I_TASK_STATE);
+	const struct action *a;
+
+	for (a = actions; a->name; a++) {
+		if (action_check(a, inst->name, vm, task, NULL) < 0 ||
+		    ((a->flags & ACTION_NEEDS_HOST) && !obj_int(inst, I_LAUNCHED)) ||
+		    check_target(a, inst, NULL) < 0)
+			continue;
+		add_command(out, a, "");
+		strbuf_addch(out, '\n');
+	}
 }
 
 void action_command(struct obj *inst, const char *line, size_t len,
@@ -1068,6 +1116,18 @@ void action_delete(struct obj *inst, struct wreq *w)
 
 	if (r)
 		store_do(claim_run, step_committed, r);
+}
+
+void action_converge(struct obj *inst,
+		     const struct action *(*pick)(const struct obj *inst),
+		     struct wreq *w)
+{
+	struct run *r = run_new(inst, NULL, w);
+
+	if (!r)
+		return;
+	r->pick = pick;
+	store_do(claim_run, step_committed, r);
 }
 
 void action_evacuate(struct obj *inst, struct wreq *w)

@@ -32,6 +32,7 @@
 struct obj;
 struct rpc_error;
 struct rpc_method_decl;
+struct strbuf;
 struct wreq;
 
 /* What ACTION_ARG_FLAVOR stands for: the action's argument names a
@@ -41,6 +42,9 @@ struct wreq;
 #define ACTION_NEEDS_HOST 0x1u /* refused on an instance never started */
 #define ACTION_ROOT       0x2u /* for root alone */
 #define ACTION_ANY_TASK   0x4u /* allowed while a task runs (it ends it) */
+#define ACTION_STEADY     0x8u /* changes the state an instance stays in:
+				* ctl's is refused while its target_state
+				* is set (reconcile.h) */
 
 struct action {
 	const char *name;                    /* the word written to ctl */
@@ -80,9 +84,25 @@ const char *action_event(const char *name);
 int action_check(const struct action *a, const char *name, enum vm_state vm,
 		 enum task_state task, struct rpc_error *e);
 
-/* Runs a ctl line on an instance; completes w. */
+/* Runs a ctl line on an instance; completes w.  An ACTION_STEADY one is
+ * refused (EBUSY, the reason in fault) while the instance has a
+ * target_state. */
 void action_command(struct obj *inst, const char *line, size_t len,
 		    struct wreq *w);
+/* The reconciler's way in (reconcile.h): runs, as w's writer, the action
+ * pick(inst) names from the committed state when the run claims its task
+ * (on the committer), so that the choice and the claim see the same
+ * instance; completes w, with -EALREADY when pick says NULL (nothing to
+ * do now).  Not refused for the target_state it serves. */
+void action_converge(struct obj *inst,
+		     const struct action *(*pick)(const struct obj *inst),
+		     struct wreq *w);
+/* What ctl reads: the commands the instance's state allows now (as
+ * action_check says, those that need a host only once it was placed),
+ * one a line in table order ("resize FLAVOR" as such), without those ctl
+ * refuses while a target_state is set.  Under a lock that keeps inst
+ * still. */
+void action_list_allowed(const struct obj *inst, struct strbuf *out);
 /* rmdir: destroys the instance's domain on its host, then forgets it. */
 void action_delete(struct obj *inst, struct wreq *w);
 /* hosts/NAME/ctl's evacuate, for one instance of that host: as writing

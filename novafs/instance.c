@@ -1,7 +1,7 @@
 /*
  * instance.c - the instance kind (see instance.h): its fields, its
  * directory, its flavor file and the reports compute hosts send.  What
- * ctl and rmdir do is actions.c.
+ * ctl and rmdir do is actions.c; what target_state asks, reconcile.c.
  */
 #include "instance.h"
 
@@ -25,6 +25,7 @@
 #include "objops.h"
 #include "conductor.h"
 #include "publish.h"
+#include "reconcile.h"
 #include "spec.h"
 #include "store.h"
 #include "stream.h"
@@ -52,6 +53,8 @@ static const struct field fields[] = {
 	[I_NETWORKS] = { "networks", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_IPS] = { "fixed_ips", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_MACS] = { "macs", FIELD_TEXT, 0, NULL, 0 },
+	[I_TARGET_RAW] = { "target_state_raw", FIELD_BYTES, 0, NULL, 0 },
+	[I_TARGET] = { "target_state", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_SPEC_RAW] = { "spec_raw", FIELD_BYTES, 0, NULL, 0 },
 };
 
@@ -394,6 +397,62 @@ static void show_group(const struct obj *o, struct strbuf *out)
 
 /* --- spec (spec.h): every desired file in one, all or nothing --- */
 
+/* What key target_state of s asks for: its state's name, "" for none
+ * or an absent key; NULL when it names no state. */
+static const char *spec_target(const struct spec *s)
+{
+	const char *name;
+
+	if (!s->set[SPEC_TARGET_STATE])
+		return "";
+	return reconcile_target_parse(s->value[SPEC_TARGET_STATE],
+				      strlen(s->value[SPEC_TARGET_STATE]), &name,
+				      NULL) == 0 ? name : NULL;
+}
+
+static const char *spec_target_now(const struct obj *o)
+{
+	return obj_text(o, I_TARGET);
+}
+
+static bool spec_target_in_force(const struct obj *o, const struct spec *s)
+{
+	const char *want = spec_target(s);
+
+	return want && strcmp(want, spec_target_now(o)) == 0;
+}
+
+/* 0 when s's target_state names a state (or none), else -EINVAL with e
+ * naming the line. */
+static int spec_check_target(const struct spec *s, struct rpc_error *e)
+{
+	struct rpc_error why = { 0 };
+	const char *name;
+	int rc;
+
+	if (!s->set[SPEC_TARGET_STATE])
+		return 0;
+	rc = reconcile_target_parse(s->value[SPEC_TARGET_STATE],
+				    strlen(s->value[SPEC_TARGET_STATE]), &name, &why);
+	return rc < 0 ? rpc_error_set(e, rc, why.cls, "spec line %u: %s",
+				      s->line[SPEC_TARGET_STATE], why.message) : 0;
+}
+
+/* Stages s's target on o when it differs, its file reading "NAME\n". */
+static int spec_stage_target(struct txn *t, struct obj *o, const struct spec *s)
+{
+	const char *want = spec_target(s);
+	char raw[32];
+	int rc;
+
+	if (!want || strcmp(want, spec_target_now(o)) == 0)
+		return 0;
+	snprintf(raw, sizeof(raw), "%s%s", want, want[0] ? "\n" : "");
+	if ((rc = txn_set_bytes(t, o, I_TARGET_RAW, raw, strlen(raw))) < 0)
+		return rc;
+	return txn_set_text(t, o, I_TARGET, want);
+}
+
 /* The desired file of each spec key that is one (not target_state). */
 static const struct desired *const spec_desired[SPEC_NKEYS] = {
 	[SPEC_FLAVOR] = &desired_flavor,
@@ -486,7 +545,7 @@ static int spec_run(struct txn *t, void *ctx)
 				      spec_keys[k], why.message);
 	}
 	if (rc == 0)
-		rc = spec_check_target(op->o, &op->spec, &e);
+		rc = spec_check_target(&op->spec, &e);
 	for (k = 0; rc == 0 && k < SPEC_NKEYS; k++) {
 		if (!change[k])
 			continue;
@@ -612,6 +671,79 @@ static void store_ctl(struct obj *o, const char *buf, size_t len,
 	action_command(o, buf, len, w);
 }
 
+static void show_ctl(const struct obj *o, struct strbuf *out)
+{
+	action_list_allowed(o, out);
+}
+
+/* --- target_state --- */
+
+struct set_target {
+	struct wreq *w;
+	struct obj *o;
+	char *raw;
+	size_t len;
+};
+
+/* Writable at any time; the same target again changes nothing (a config
+ * tool's second run), a new one clears the fault. */
+static int set_target_run(struct txn *t, void *ctx)
+{
+	struct set_target *st = ctx;
+	struct rpc_error e = { 0 };
+	const char *name;
+	int rc;
+
+	if (st->o->dead)
+		return -ENOENT;
+	if ((rc = txn_touch(t, st->o)) < 0)
+		return rc;
+	if ((rc = reconcile_target_parse(st->raw, st->len, &name, &e)) < 0) {
+		instance_stage_fault(t, st->o, &e);
+		return rc;
+	}
+	if ((rc = txn_set_bytes(t, st->o, I_TARGET_RAW, st->raw, st->len)) < 0 ||
+	    strcmp(name, obj_text(st->o, I_TARGET)) == 0)
+		return rc;
+	log_info("%s: target_state %s", st->o->name, name[0] ? name : "none");
+	if ((rc = txn_set_text(t, st->o, I_TARGET, name)) < 0)
+		return rc;
+	return txn_set_text(t, st->o, I_FAULT, "");
+}
+
+static void set_target_then(void *ctx, int err)
+{
+	struct set_target *st = ctx;
+
+	wreq_done(st->w, err);
+	obj_put(st->o);
+	free(st->raw);
+	free(st);
+}
+
+static void store_target(struct obj *o, const char *buf, size_t len,
+			 struct wreq *w)
+{
+	struct set_target *st = calloc(1, sizeof(*st));
+
+	if (!st || !(st->raw = malloc(len ? len : 1))) {
+		free(st);
+		wreq_done(w, -ENOMEM);
+		return;
+	}
+	memcpy(st->raw, buf, len);
+	st->len = len;
+	st->w = w;
+	st->o = o;
+	obj_get(o);
+	store_do(set_target_run, set_target_then, st);
+}
+
+static void show_target(const struct obj *o, struct strbuf *out)
+{
+	strbuf_add(out, obj_text(o, I_TARGET_RAW), obj_len(o, I_TARGET_RAW));
+}
+
 /* --- the console --- */
 
 /* An instance's console stream, made when first needed (by a reader or
@@ -708,7 +840,8 @@ void instance_console(json_t *args)
 }
 
 static const struct node nodes[] = {
-	{ "ctl", NODE_COMMAND, 0200, NULL, 0, NULL, store_ctl },
+	{ "ctl", NODE_COMMAND, 0644, NULL, DEP(I_VM_STATE) | DEP(I_TASK_STATE) |
+	  DEP(I_LAUNCHED) | DEP(I_TARGET), show_ctl, store_ctl },
 	{ "state", NODE_ATTR, 0444, NULL, DEP(I_VM_STATE), show_state },
 	{ "task", NODE_ATTR, 0444, NULL, DEP(I_TASK_STATE), show_task },
 	{ "power_state", NODE_ATTR, 0444, NULL, DEP(I_POWER_STATE), show_power },
@@ -719,10 +852,12 @@ static const struct node nodes[] = {
 	{ "ip", NODE_ATTR, 0444, NULL, DEP(I_IPS), show_ip },
 	{ "mac", NODE_ATTR, 0444, NULL, DEP(I_MACS), show_mac },
 	{ "spec", NODE_ATTR, 0644, NULL, DEP(I_SPEC_RAW) | DEP(I_FLAVOR) |
-	  DEP(I_NETWORKS) | DEP(I_GROUP) | DEP(I_HOST) | DEP(I_HOST_FORCED),
-	  show_spec, store_spec },
+	  DEP(I_NETWORKS) | DEP(I_GROUP) | DEP(I_HOST) | DEP(I_HOST_FORCED) |
+	  DEP(I_TARGET), show_spec, store_spec },
 	{ "flavor", NODE_ATTR, 0644, NULL, DEP(I_FLAVOR_RAW), show_flavor,
 	  store_flavor },
+	{ "target_state", NODE_ATTR, 0644, NULL, DEP(I_TARGET_RAW), show_target,
+	  store_target },
 	{ "id", NODE_ATTR, 0444, NULL, 0, show_id },
 	{ "fault", NODE_ATTR, 0444, NULL, DEP(I_FAULT), show_fault },
 	{ "wait", NODE_WAIT, 0444, NULL, DEP(I_TASK_STATE) | DEP(I_FAULT) |
@@ -748,6 +883,7 @@ const struct kind instance_kind = {
 	.release = instance_release,
 	.notify = instance_notify,
 	.init = instance_init,
+	.published = reconcile_published,
 };
 
 /* --- start-up --- */

@@ -2,8 +2,9 @@
  * instance.h - the instance kind: instances/NAME/ and its files.
  *
  * Desired state (flavor; before the first start, a forced host, a
- * server group and its networks, `default` for a new instance) is kept
- * exactly as written; observed state (vm_state,
+ * server group and its networks, `default` for a new instance; at any
+ * time the state it should be in, target_state, which reconcile.h
+ * pursues) is kept exactly as written; observed state (vm_state,
  * task_state, power_state, host, fault; ip and mac, from novafs-network at
  * the first start) comes from the actions novafs runs and the reports
  * compute hosts send.  A compute host that refuses
@@ -40,6 +41,8 @@ enum {
 	I_NETWORKS,     /* the networks named there, one a line: a NIC each */
 	I_IPS,          /* its address on each, one a line (network.h) */
 	I_MACS,         /* its NICs' MACs, one a line */
+	I_TARGET_RAW,   /* the target_state file's bytes, as written */
+	I_TARGET,       /* the target state named there, "" when none */
 	I_SPEC_RAW,     /* the spec file's bytes, as last written */
 	I_NFIELDS
 };

@@ -30,6 +30,7 @@
 #include "instance.h"
 #include "kinds.h"
 #include "obj.h"
+#include "reconcile.h"
 #include "store.h"
 #include "view.h"
 
@@ -153,6 +154,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "novafs: %s\n", e.message);
 		goto out_store;
 	}
+	/* On the bus thread's loop, with a pass for what was loaded. */
+	rc = reconcile_start(d.loop);
+	if (rc < 0) {
+		fprintf(stderr, "novafs: %s\n", strerror(-rc));
+		goto out_conductor;
+	}
 	/* Every user may use the tree; the kernel checks modes and owners. */
 	if (fuse_opt_add_arg(&args, "-oallow_other,default_permissions,fsname=novafs,subtype=novafs") < 0)
 		goto out_conductor;
@@ -161,6 +168,7 @@ out_conductor:
 	conductor_stop();
 out_store:
 	store_close();
+	reconcile_stop();
 out:
 	fuse_opt_free_args(&args);
 	events_shutdown();
