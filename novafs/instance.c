@@ -853,7 +853,7 @@ static const struct node nodes[] = {
 	{ "mac", NODE_ATTR, 0444, NULL, DEP(I_MACS), show_mac },
 	{ "spec", NODE_ATTR, 0644, NULL, DEP(I_SPEC_RAW) | DEP(I_FLAVOR) |
 	  DEP(I_NETWORKS) | DEP(I_GROUP) | DEP(I_HOST) | DEP(I_HOST_FORCED) |
-	  DEP(I_TARGET), show_spec, store_spec },
+	  DEP(I_TARGET), show_spec, store_spec, .whole = true },
 	{ "flavor", NODE_ATTR, 0644, NULL, DEP(I_FLAVOR_RAW), show_flavor,
 	  store_flavor },
 	{ "target_state", NODE_ATTR, 0644, NULL, DEP(I_TARGET_RAW), show_target,

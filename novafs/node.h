@@ -86,6 +86,9 @@ struct node {
 	/* WAIT: whether a read may return show's content now; checked again
 	 * at each change of deps.  Under a lock, must not block. */
 	bool (*ready)(const struct obj *o);
+	/* ATTR: a value of many lines, applied as a whole when the file is
+	 * closed (flush), never a line at a time as it is written. */
+	bool whole;
 	/* VIEW: the members' field that names the owner, or (with
 	 * view_name) whose change moves a member in or out of views */
 	unsigned view_field;

@@ -11,7 +11,9 @@
  *   fails in the shell, which ignores close errors) and leaves the handle
  *   as it was before it.  Content without a final newline (printf, dd
  *   bs=1 half way, Python's buffered writes) is applied at close or fsync,
- *   where a refusal fails close(2)/fsync(2).  A NUL byte is refused.
+ *   where a refusal fails close(2)/fsync(2).  A value of many lines
+ *   (node->whole: an instance's spec) is applied only there, as a whole,
+ *   however it was written.  A NUL byte is refused.
  *   Reading a handle opened for reading renders the current value at
  *   offset 0 and serves later offsets from that copy; a handle opened for
  *   reading and writing reads its working copy.
@@ -228,7 +230,7 @@ static void attr_write(fuse_req_t req, struct handle *h, const char *buf,
 	if (end > h->buf.len)
 		strbuf_setlen(&h->buf, end);
 	h->dirty = true;
-	if (h->buf.len && h->buf.buf[h->buf.len - 1] == '\n') {
+	if (!h->node->whole && h->buf.len && h->buf.buf[h->buf.len - 1] == '\n') {
 		apply(req, h, size, &saved, was_dirty);
 	} else {
 		fuse_reply_write(req, size);
