@@ -134,6 +134,49 @@ static const char *target_name(const struct target *t)
 	return t->n && t->slot != NODE_SLOT_VIEW_LINK ? t->n->name : t->o->name;
 }
 
+/* The error for a new entry that directory t does not take: one whose
+ * mode says it is read-only (flavors/) says so, to root too; one that is
+ * writable for another reason (an instance's actions/, writable so that
+ * its owner may remove it with the instance) refuses the operation. */
+static int no_new_entry(const struct target *t)
+{
+	mode_t mode = t->n ? t->n->mode : t->o->kind->mode;
+
+	return mode & S_IWUSR ? -EPERM : -EACCES;
+}
+
+/*
+ * unlink or rmdir, by uid, of an entry the tree itself has in directory
+ * t: a file, a collection such as actions/ and the records in it, a view
+ * and its links.  Such an entry is a part of the object whose directory
+ * holds it, and goes with that object, whole, when the object's own
+ * directory is removed.  So for whoever may remove that object (its owner
+ * or root) removing a part succeeds and changes nothing: rm -r,
+ * shutil.rmtree and FileUtils.rm_rf remove every entry before the
+ * directory, and so reach the rmdir that deletes the object, or fails
+ * with that object's own error when it may not go (EBUSY for a network in
+ * use).  Parts of the root and of objects that are never removed
+ * (flavors) are EPERM, and so is a caller who may not remove the object
+ * (the kernel's permission check on the directory comes first, EACCES,
+ * where the modes say enough).  Under the read lock.
+ *
+ * The kernel marks the inode of a directory it saw removed dead for good,
+ * and a later lookup that finds the same inode number would hand back
+ * that dead inode while anything holds it: so such a directory's inode
+ * gets a new generation each time (part_gen), which makes the kernel drop
+ * the old one and take a new one at the next lookup.
+ */
+static int remove_part(const struct target *t, uid_t uid)
+{
+	const struct obj *o = t->o;
+
+	while (o != obj_root && o->coll->owner != obj_root)
+		o = o->coll->owner;
+	if (o == obj_root || !o->kind->remove)
+		return -EPERM;
+	return uid == 0 || uid == o->uid ? 0 : -EPERM;
+}
+
 static struct timespec ns_ts(int64_t ns)
 {
 	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
@@ -199,12 +242,23 @@ static double fill_attr(const struct target *t, fuse_ino_t ino, struct stat *st)
 	return t->n->type == NODE_STREAM ? 0 : CACHE_S;
 }
 
+/* Whether t is a directory that rmdir removes only in the kernel's eyes
+ * (remove_part): a collection, a view, an object that goes only with its
+ * owner (an action record). */
+static bool is_dir_part(const struct target *t)
+{
+	return t->n ? is_dir_node(t->n) :
+		      is_dir_kind(t->o->kind) && !t->o->kind->remove;
+}
+
 /* Fills an entry reply for child target t. */
 static void fill_entry(const struct target *t, fuse_ino_t ino,
 		       struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = ino;
+	if (is_dir_part(t))
+		e->generation = atomic_load(&t->o->part_gen);
 	e->attr_timeout = fill_attr(t, ino, &e->attr);
 	e->entry_timeout = CACHE_S;
 }
@@ -431,12 +485,10 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	rc = decode(parent, &t);
 	if (rc == 0 && !target_is_dir(&t))
 		rc = -ENOTDIR;
-	else if (rc == 0 && (!t.n || t.n->type == NODE_VIEW))
+	else if (rc == 0 && (!t.n || t.n->type == NODE_VIEW || !t.n->kind->create))
 		/* In an object directory only its own entries exist; a
 		 * view shows what other objects say. */
-		rc = -EPERM;
-	else if (rc == 0 && !t.n->kind->create)
-		rc = -EACCES; /* what its mode (0555) says, for root too */
+		rc = no_new_entry(&t);
 	else if (rc == 0 && coll_find(t.o->colls[t.n - t.o->kind->nodes], name))
 		rc = -EEXIST;
 	else if (rc == 0 && obj_check_name(name) < 0)
@@ -482,16 +534,19 @@ static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = lookup_in(&t, name, &child, &ino);
 	if (rc == 0 && !target_is_dir(&child))
 		rc = -ENOTDIR;
-	else if (rc == 0 && (child.n || !child.o->kind->remove))
-		rc = -EPERM; /* a directory of the tree, not an object */
-	if (rc == 0 && !(d = dirop_new(req, reply_done)))
+	else if (rc == 0 && (child.n || !child.o->kind->remove)) {
+		/* A directory of the tree, not an object of its own. */
+		rc = remove_part(&t, fuse_req_ctx(req)->uid);
+		if (rc == 0)
+			atomic_fetch_add(&child.o->part_gen, 1);
+	} else if (rc == 0 && !(d = dirop_new(req, reply_done)))
 		rc = -ENOMEM;
-	if (rc == 0) {
+	if (d) {
 		o = child.o;
 		obj_get(o);
 	}
 	obj_unlock();
-	if (rc < 0) {
+	if (!d) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
@@ -513,13 +568,13 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc == 0 && target_is_dir(&child))
 		rc = -EISDIR;
 	else if (rc == 0 && child.n)
-		rc = -EPERM; /* a file of the tree */
-	if (rc == 0) {
+		rc = remove_part(&t, fuse_req_ctx(req)->uid); /* a file of the tree */
+	else if (rc == 0) {
 		dir = t.o;
 		obj_get(dir);
 	}
 	obj_unlock();
-	if (rc == 0)
+	if (dir)
 		rc = scratch_unlink(dir, name);
 	obj_put(dir);
 	fuse_reply_err(req, -rc);
@@ -578,9 +633,8 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	else if (rc == 0 && lookup_in(&t, name, &child, &ino) == 0)
 		rc = -EEXIST;
 	else if (rc == 0 && (t.n || !t.o->kind->scratch))
-		/* Files of their own only in writable objects' directories;
-		 * a read-only one says so with its mode, to root too. */
-		rc = t.n || t.o == obj_root ? -EPERM : -EACCES;
+		/* Files of their own only in writable objects' directories. */
+		rc = no_new_entry(&t);
 	if (rc == 0) {
 		dir = t.o;
 		obj_get(dir);

@@ -127,6 +127,8 @@ struct obj {
 	uint64_t serial;               /* never reused: inode numbers */
 	atomic_uint refs;
 	atomic_uint version;           /* bumped by every published change */
+	atomic_uint part_gen;          /* the generation of its directory
+					* parts' inodes (fs.c remove_part) */
 	bool dead;
 	bool in_serial;                /* linked into the serial index */
 	bool looked_up;                /* the kernel may cache its entries */

@@ -142,7 +142,12 @@ check_fails "a name with a newline" "Invalid argument" mkdir "$I/x
 2026-11-25T00:00:00Z novafs[1] INFO: rootvm: deleted by admin"
 check "cannot forge a log line" sh -c "! grep -q 'rootvm: deleted by admin' $LOGS/novafs.log"
 check_fails "mkdir inside an instance" "Operation not permitted" mkdir "$I/w/sub"
-check_fails "unlink of a tree file" "Operation not permitted" rm -f "$I/w/ctl"
+check "unlink of a tree file changes nothing" sh -c "rm -f $I/w/ctl && test -e $I/w/ctl"
+check "nor does rmdir of actions/" sh -c "rmdir $I/w/actions && test -d $I/w/actions"
+check_fails "but only for its owner" "Permission denied" "${NOBODY[@]}" rm -f "$I/w/flavor"
+check_fails "mkdir in actions/" "Operation not permitted" mkdir "$I/w/actions/x"
+check_fails "unlink of a file of the root" "Operation not permitted" rm -f "$MNT/events"
+check_fails "and of a flavor's" "Operation not permitted" rm -f "$MNT/flavors/m1.tiny/vcpus"
 check_fails "rmdir of instances/" "Operation not permitted" rmdir "$I"
 
 # --- fresh reads and attributes through the kernel's caches ---
