@@ -115,7 +115,7 @@ static int decode(fuse_ino_t ino, struct target *t)
 
 static bool is_scratch(const struct target *t)
 {
-	return !t->n && t->o->kind == &scratch_kind;
+	return !t->n && scratch_is(t->o);
 }
 
 static bool is_dir_node(const struct node *n)
@@ -207,11 +207,11 @@ static double fill_attr(const struct target *t, fuse_ino_t ino, struct stat *st)
 	st->st_uid = o->uid;
 	st->st_gid = o->gid;
 	st->st_ctim = st->st_mtim = st->st_atim = ns_ts(o->updated_ns);
+	if (is_scratch(t)) {
+		node_scratch_ops.getattr((struct obj *)o, NULL, st);
+		return 0;
+	}
 	if (!t->n) {
-		if (!is_dir_kind(o->kind)) {
-			node_scratch_ops.getattr((struct obj *)o, NULL, st);
-			return 0;
-		}
 		st->st_mode = S_IFDIR | (o->kind->mode & 07777);
 		st->st_nlink = 2 + subdirs(o->kind);
 		return CACHE_S;
@@ -473,35 +473,76 @@ static void mkdir_done(struct wreq *w, int err)
 	dirop_free(d);
 }
 
+/* Fills e for s, a scratch entry just made, which the kernel learns from
+ * the reply (scratch_forget(s, 1) if sending it fails). */
+static void new_scratch_entry(struct obj *s, struct fuse_entry_param *e)
+{
+	struct target t = { s, NULL, NODE_SLOT_SELF };
+
+	obj_rdlock();
+	fill_entry(&t, node_ino(s->serial, NODE_SLOT_SELF), e);
+	obj_unlock();
+	scratch_looked_up(s);
+}
+
+/* mkdir in an object's directory: a temporary directory (scratch.h). */
+static void mkdir_scratch(fuse_req_t req, struct obj *dir, const char *name,
+			  mode_t mode)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct fuse_entry_param e;
+	struct obj *s = NULL;
+	int rc = scratch_mkdir(dir, name, mode, ctx->uid, ctx->gid, &s);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	new_scratch_entry(s, &e);
+	if (fuse_reply_entry(req, &e) != 0)
+		scratch_forget(s, 1);
+	obj_put(s);
+}
+
 static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
 	struct target t;
 	struct coll *c = NULL;
 	struct dirop *d = NULL;
+	struct obj *dir = NULL;
 	int rc;
 
 	obj_rdlock();
 	rc = decode(parent, &t);
 	if (rc == 0 && !target_is_dir(&t))
 		rc = -ENOTDIR;
+	else if (rc == 0 && !t.n && t.o->kind->scratch)
+		dir = t.o; /* a tool's lock or temporary directory */
 	else if (rc == 0 && (!t.n || t.n->type == NODE_VIEW || !t.n->kind->create))
-		/* In an object directory only its own entries exist; a
-		 * view shows what other objects say. */
+		/* In other object directories only their own entries exist;
+		 * a view shows what other objects say. */
 		rc = no_new_entry(&t);
 	else if (rc == 0 && coll_find(t.o->colls[t.n - t.o->kind->nodes], name))
 		rc = -EEXIST;
 	else if (rc == 0 && obj_check_name(name) < 0)
 		rc = -EINVAL;
-	if (rc == 0 && !(d = dirop_new(req, mkdir_done)))
+	if (dir)
+		obj_get(dir);
+	else if (rc == 0 && !(d = dirop_new(req, mkdir_done)))
 		rc = -ENOMEM;
-	if (rc == 0) {
+	if (d) {
 		d->dir = t.o;
 		obj_get(t.o);
 		d->node = (unsigned)(t.n - t.o->kind->nodes);
 		snprintf(d->name, sizeof(d->name), "%s", name);
 	}
 	obj_unlock();
+	if (dir) {
+		mkdir_scratch(req, dir, name, mode);
+		obj_put(dir);
+		return;
+	}
 	if (rc < 0) {
 		if (rc == -EINVAL)
 			log_warn("mkdir: refused an invalid name");
@@ -654,10 +695,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	obj_rdlock();
-	fill_entry(&child, node_ino(s->serial, NODE_SLOT_SELF), &e);
-	obj_unlock();
-	scratch_looked_up(s);
+	new_scratch_entry(s, &e);
 	set_open_flags(&child, fi, h);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		handle_put(h); /* the caller was interrupted */
@@ -712,7 +750,7 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		exists = lookup_in(&t, newname, &dst, &ino) == 0;
 		if (exists && (flags & RENAME_NOREPLACE))
 			rc = -EEXIST;
-		else if (exists && dst.n && is_dir_node(dst.n))
+		else if (exists && target_is_dir(&dst))
 			rc = -EISDIR;
 		else if (exists && dst.n && (dst.n->type != NODE_ATTR ||
 					     !dst.n->store))
@@ -970,7 +1008,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		setattr_done(&d->w, rc);
 		return;
 	}
-	if (!t.n && !is_dir_kind(o->kind)) {
+	if (is_scratch(&t)) {
 		rc = scratch_setattr(o, attr, to_set);
 		setattr_done(&d->w, rc);
 	} else if (to_set & FUSE_SET_ATTR_SIZE) {
