@@ -142,7 +142,7 @@ static void record_notify(const struct publish_change *c)
 const struct kind action_record_kind = {
 	.name = "action",
 	.table = "instance_actions",
-	.mode = S_IFDIR | 0555,
+	.mode = S_IFDIR | 0755,
 	.fields = fields,
 	.nfields = R_NFIELDS,
 	.nodes = nodes,

@@ -115,7 +115,7 @@ static int decode(fuse_ino_t ino, struct target *t)
 
 static bool is_scratch(const struct target *t)
 {
-	return !t->n && t->o->kind == &scratch_kind;
+	return !t->n && scratch_is(t->o);
 }
 
 static bool is_dir_node(const struct node *n)
@@ -132,6 +132,49 @@ static bool target_is_dir(const struct target *t)
 static const char *target_name(const struct target *t)
 {
 	return t->n && t->slot != NODE_SLOT_VIEW_LINK ? t->n->name : t->o->name;
+}
+
+/* The error for a new entry that directory t does not take: one whose
+ * mode says it is read-only (flavors/) says so, to root too; one that is
+ * writable for another reason (an instance's actions/, writable so that
+ * its owner may remove it with the instance) refuses the operation. */
+static int no_new_entry(const struct target *t)
+{
+	mode_t mode = t->n ? t->n->mode : t->o->kind->mode;
+
+	return mode & S_IWUSR ? -EPERM : -EACCES;
+}
+
+/*
+ * unlink or rmdir, by uid, of an entry the tree itself has in directory
+ * t: a file, a collection such as actions/ and the records in it, a view
+ * and its links.  Such an entry is a part of the object whose directory
+ * holds it, and goes with that object, whole, when the object's own
+ * directory is removed.  So for whoever may remove that object (its owner
+ * or root) removing a part succeeds and changes nothing: rm -r,
+ * shutil.rmtree and FileUtils.rm_rf remove every entry before the
+ * directory, and so reach the rmdir that deletes the object, or fails
+ * with that object's own error when it may not go (EBUSY for a network in
+ * use).  Parts of the root and of objects that are never removed
+ * (flavors) are EPERM, and so is a caller who may not remove the object
+ * (the kernel's permission check on the directory comes first, EACCES,
+ * where the modes say enough).  Under the read lock.
+ *
+ * The kernel marks the inode of a directory it saw removed dead for good,
+ * and a later lookup that finds the same inode number would hand back
+ * that dead inode while anything holds it: so such a directory's inode
+ * gets a new generation each time (part_gen), which makes the kernel drop
+ * the old one and take a new one at the next lookup.
+ */
+static int remove_part(const struct target *t, uid_t uid)
+{
+	const struct obj *o = t->o;
+
+	while (o != obj_root && o->coll->owner != obj_root)
+		o = o->coll->owner;
+	if (o == obj_root || !o->kind->remove)
+		return -EPERM;
+	return uid == 0 || uid == o->uid ? 0 : -EPERM;
 }
 
 static struct timespec ns_ts(int64_t ns)
@@ -164,11 +207,11 @@ static double fill_attr(const struct target *t, fuse_ino_t ino, struct stat *st)
 	st->st_uid = o->uid;
 	st->st_gid = o->gid;
 	st->st_ctim = st->st_mtim = st->st_atim = ns_ts(o->updated_ns);
+	if (is_scratch(t)) {
+		node_scratch_ops.getattr((struct obj *)o, NULL, st);
+		return 0;
+	}
 	if (!t->n) {
-		if (!is_dir_kind(o->kind)) {
-			node_scratch_ops.getattr((struct obj *)o, NULL, st);
-			return 0;
-		}
 		st->st_mode = S_IFDIR | (o->kind->mode & 07777);
 		st->st_nlink = 2 + subdirs(o->kind);
 		return CACHE_S;
@@ -199,12 +242,23 @@ static double fill_attr(const struct target *t, fuse_ino_t ino, struct stat *st)
 	return t->n->type == NODE_STREAM ? 0 : CACHE_S;
 }
 
+/* Whether t is a directory that rmdir removes only in the kernel's eyes
+ * (remove_part): a collection, a view, an object that goes only with its
+ * owner (an action record). */
+static bool is_dir_part(const struct target *t)
+{
+	return t->n ? is_dir_node(t->n) :
+		      is_dir_kind(t->o->kind) && !t->o->kind->remove;
+}
+
 /* Fills an entry reply for child target t. */
 static void fill_entry(const struct target *t, fuse_ino_t ino,
 		       struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = ino;
+	if (is_dir_part(t))
+		e->generation = atomic_load(&t->o->part_gen);
 	e->attr_timeout = fill_attr(t, ino, &e->attr);
 	e->entry_timeout = CACHE_S;
 }
@@ -419,37 +473,76 @@ static void mkdir_done(struct wreq *w, int err)
 	dirop_free(d);
 }
 
+/* Fills e for s, a scratch entry just made, which the kernel learns from
+ * the reply (scratch_forget(s, 1) if sending it fails). */
+static void new_scratch_entry(struct obj *s, struct fuse_entry_param *e)
+{
+	struct target t = { s, NULL, NODE_SLOT_SELF };
+
+	obj_rdlock();
+	fill_entry(&t, node_ino(s->serial, NODE_SLOT_SELF), e);
+	obj_unlock();
+	scratch_looked_up(s);
+}
+
+/* mkdir in an object's directory: a temporary directory (scratch.h). */
+static void mkdir_scratch(fuse_req_t req, struct obj *dir, const char *name,
+			  mode_t mode)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct fuse_entry_param e;
+	struct obj *s = NULL;
+	int rc = scratch_mkdir(dir, name, mode, ctx->uid, ctx->gid, &s);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	new_scratch_entry(s, &e);
+	if (fuse_reply_entry(req, &e) != 0)
+		scratch_forget(s, 1);
+	obj_put(s);
+}
+
 static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
 	struct target t;
 	struct coll *c = NULL;
 	struct dirop *d = NULL;
+	struct obj *dir = NULL;
 	int rc;
 
 	obj_rdlock();
 	rc = decode(parent, &t);
 	if (rc == 0 && !target_is_dir(&t))
 		rc = -ENOTDIR;
-	else if (rc == 0 && (!t.n || t.n->type == NODE_VIEW))
-		/* In an object directory only its own entries exist; a
-		 * view shows what other objects say. */
-		rc = -EPERM;
-	else if (rc == 0 && !t.n->kind->create)
-		rc = -EACCES; /* what its mode (0555) says, for root too */
+	else if (rc == 0 && !t.n && t.o->kind->scratch)
+		dir = t.o; /* a tool's lock or temporary directory */
+	else if (rc == 0 && (!t.n || t.n->type == NODE_VIEW || !t.n->kind->create))
+		/* In other object directories only their own entries exist;
+		 * a view shows what other objects say. */
+		rc = no_new_entry(&t);
 	else if (rc == 0 && coll_find(t.o->colls[t.n - t.o->kind->nodes], name))
 		rc = -EEXIST;
 	else if (rc == 0 && obj_check_name(name) < 0)
 		rc = -EINVAL;
-	if (rc == 0 && !(d = dirop_new(req, mkdir_done)))
+	if (dir)
+		obj_get(dir);
+	else if (rc == 0 && !(d = dirop_new(req, mkdir_done)))
 		rc = -ENOMEM;
-	if (rc == 0) {
+	if (d) {
 		d->dir = t.o;
 		obj_get(t.o);
 		d->node = (unsigned)(t.n - t.o->kind->nodes);
 		snprintf(d->name, sizeof(d->name), "%s", name);
 	}
 	obj_unlock();
+	if (dir) {
+		mkdir_scratch(req, dir, name, mode);
+		obj_put(dir);
+		return;
+	}
 	if (rc < 0) {
 		if (rc == -EINVAL)
 			log_warn("mkdir: refused an invalid name");
@@ -482,16 +575,19 @@ static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = lookup_in(&t, name, &child, &ino);
 	if (rc == 0 && !target_is_dir(&child))
 		rc = -ENOTDIR;
-	else if (rc == 0 && (child.n || !child.o->kind->remove))
-		rc = -EPERM; /* a directory of the tree, not an object */
-	if (rc == 0 && !(d = dirop_new(req, reply_done)))
+	else if (rc == 0 && (child.n || !child.o->kind->remove)) {
+		/* A directory of the tree, not an object of its own. */
+		rc = remove_part(&t, fuse_req_ctx(req)->uid);
+		if (rc == 0)
+			atomic_fetch_add(&child.o->part_gen, 1);
+	} else if (rc == 0 && !(d = dirop_new(req, reply_done)))
 		rc = -ENOMEM;
-	if (rc == 0) {
+	if (d) {
 		o = child.o;
 		obj_get(o);
 	}
 	obj_unlock();
-	if (rc < 0) {
+	if (!d) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
@@ -513,13 +609,13 @@ static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc == 0 && target_is_dir(&child))
 		rc = -EISDIR;
 	else if (rc == 0 && child.n)
-		rc = -EPERM; /* a file of the tree */
-	if (rc == 0) {
+		rc = remove_part(&t, fuse_req_ctx(req)->uid); /* a file of the tree */
+	else if (rc == 0) {
 		dir = t.o;
 		obj_get(dir);
 	}
 	obj_unlock();
-	if (rc == 0)
+	if (dir)
 		rc = scratch_unlink(dir, name);
 	obj_put(dir);
 	fuse_reply_err(req, -rc);
@@ -578,9 +674,8 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	else if (rc == 0 && lookup_in(&t, name, &child, &ino) == 0)
 		rc = -EEXIST;
 	else if (rc == 0 && (t.n || !t.o->kind->scratch))
-		/* Files of their own only in writable objects' directories;
-		 * a read-only one says so with its mode, to root too. */
-		rc = t.n || t.o == obj_root ? -EPERM : -EACCES;
+		/* Files of their own only in writable objects' directories. */
+		rc = no_new_entry(&t);
 	if (rc == 0) {
 		dir = t.o;
 		obj_get(dir);
@@ -600,10 +695,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	obj_rdlock();
-	fill_entry(&child, node_ino(s->serial, NODE_SLOT_SELF), &e);
-	obj_unlock();
-	scratch_looked_up(s);
+	new_scratch_entry(s, &e);
 	set_open_flags(&child, fi, h);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		handle_put(h); /* the caller was interrupted */
@@ -658,7 +750,7 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		exists = lookup_in(&t, newname, &dst, &ino) == 0;
 		if (exists && (flags & RENAME_NOREPLACE))
 			rc = -EEXIST;
-		else if (exists && dst.n && is_dir_node(dst.n))
+		else if (exists && target_is_dir(&dst))
 			rc = -EISDIR;
 		else if (exists && dst.n && (dst.n->type != NODE_ATTR ||
 					     !dst.n->store))
@@ -916,7 +1008,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		setattr_done(&d->w, rc);
 		return;
 	}
-	if (!t.n && !is_dir_kind(o->kind)) {
+	if (is_scratch(&t)) {
 		rc = scratch_setattr(o, attr, to_set);
 		setattr_done(&d->w, rc);
 	} else if (to_set & FUSE_SET_ATTR_SIZE) {

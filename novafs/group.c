@@ -199,7 +199,7 @@ static void group_remove(struct obj *g, struct wreq *w)
 static const struct node nodes[] = {
 	{ "policy", NODE_ATTR, 0644, NULL, DEP(G_POLICY), show_policy, store_policy },
 	{ "fault", NODE_ATTR, 0444, NULL, DEP(G_FAULT), show_fault },
-	{ "members", NODE_VIEW, 0555, &instance_kind, .view_field = I_GROUP },
+	{ "members", NODE_VIEW, 0755, &instance_kind, .view_field = I_GROUP },
 };
 
 const struct kind group_kind = {

@@ -377,7 +377,7 @@ static const struct node nodes[] = {
 	{ "hypervisor_type", NODE_ATTR, 0444, NULL, DEP(H_HYPERVISOR_TYPE),
 	  show_hypervisor },
 	{ "fault", NODE_ATTR, 0444, NULL, DEP(H_FAULT), show_fault },
-	{ "instances", NODE_VIEW, 0555, &instance_kind, .view_field = I_HOST },
+	{ "instances", NODE_VIEW, 0755, &instance_kind, .view_field = I_HOST },
 };
 
 const struct kind host_kind = {

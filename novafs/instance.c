@@ -862,7 +862,7 @@ static const struct node nodes[] = {
 	{ "fault", NODE_ATTR, 0444, NULL, DEP(I_FAULT), show_fault },
 	{ "wait", NODE_WAIT, 0444, NULL, DEP(I_TASK_STATE) | DEP(I_FAULT) |
 	  DEP(I_VM_STATE), show_wait, .ready = no_task },
-	{ "actions", NODE_COLLECTION, 0555, &action_record_kind },
+	{ "actions", NODE_COLLECTION, 0755, &action_record_kind },
 	{ "console", NODE_STREAM, 0444, .stream = console_of },
 };
 

@@ -722,7 +722,7 @@ static const struct node nodes[] = {
 	{ "free", NODE_ATTR, 0444, NULL, DEP(N_CIDR) | DEP(N_GATEWAY) |
 	  DEP(N_DHCP_START) | DEP(N_DHCP_END), show_free },
 	{ "fault", NODE_ATTR, 0444, NULL, DEP(N_FAULT), show_fault },
-	{ "allocations", NODE_VIEW, 0555, &instance_kind, .view_field = I_IPS,
+	{ "allocations", NODE_VIEW, 0755, &instance_kind, .view_field = I_IPS,
 	  .view_name = allocation_name },
 };
 

@@ -123,10 +123,13 @@ struct obj {
 	struct coll *coll;             /* where it is listed */
 	struct coll **colls;           /* its own nested collections, by
 					* node index (NULL where none) */
-	struct coll *scratch;          /* temporary files in its directory */
+	struct coll *scratch;          /* temporary files and directories in
+					* its directory (scratch.h) */
 	uint64_t serial;               /* never reused: inode numbers */
 	atomic_uint refs;
 	atomic_uint version;           /* bumped by every published change */
+	atomic_uint part_gen;          /* the generation of its directory
+					* parts' inodes (fs.c remove_part) */
 	bool dead;
 	bool in_serial;                /* linked into the serial index */
 	bool looked_up;                /* the kernel may cache its entries */

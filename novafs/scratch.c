@@ -50,6 +50,21 @@ const struct kind scratch_kind = {
 	.release = scratch_release,
 };
 
+static void scratch_remove(struct obj *o, struct wreq *w);
+
+const struct kind scratch_dir_kind = {
+	.name = "scratch",
+	.mode = S_IFDIR,
+	.scratch = true,
+	.remove = scratch_remove,
+	.release = scratch_release,
+};
+
+bool scratch_is(const struct obj *o)
+{
+	return o->kind == &scratch_kind || o->kind == &scratch_dir_kind;
+}
+
 static struct scratch *data_of(struct obj *o)
 {
 	return o->priv;
@@ -66,8 +81,9 @@ static bool is_entry(const struct obj *dir, const char *name)
 	return false;
 }
 
-int scratch_create(struct obj *dir, const char *name, mode_t mode, uid_t uid,
-		   gid_t gid, struct obj **out)
+/* Creates dir/name of kind k (a file or a directory). */
+static int create(const struct kind *k, struct obj *dir, const char *name,
+		  mode_t mode, uid_t uid, gid_t gid, struct obj **out)
 {
 	struct scratch *sd;
 	struct coll *c;
@@ -87,7 +103,7 @@ int scratch_create(struct obj *dir, const char *name, mode_t mode, uid_t uid,
 	}
 	if (rc < 0)
 		goto out;
-	o = obj_new(&scratch_kind, name, NULL);
+	o = obj_new(k, name, NULL);
 	sd = calloc(1, sizeof(*sd));
 	if (!o || !sd) {
 		free(sd);
@@ -109,6 +125,37 @@ int scratch_create(struct obj *dir, const char *name, mode_t mode, uid_t uid,
 out:
 	obj_unlock();
 	return rc;
+}
+
+int scratch_create(struct obj *dir, const char *name, mode_t mode, uid_t uid,
+		   gid_t gid, struct obj **out)
+{
+	return create(&scratch_kind, dir, name, mode, uid, gid, out);
+}
+
+int scratch_mkdir(struct obj *dir, const char *name, mode_t mode, uid_t uid,
+		  gid_t gid, struct obj **out)
+{
+	if (dir->kind == &scratch_dir_kind)
+		return -EPERM;
+	return create(&scratch_dir_kind, dir, name, mode, uid, gid, out);
+}
+
+/* rmdir of a scratch directory: at once, once it is empty. */
+static void scratch_remove(struct obj *o, struct wreq *w)
+{
+	int rc = 0;
+
+	obj_wrlock();
+	if (o->dead)
+		rc = -ENOENT;
+	else if (o->scratch && o->scratch->count)
+		rc = -ENOTEMPTY;
+	else
+		obj_unlink(o);
+	obj_reap();
+	obj_unlock();
+	wreq_done(w, rc);
 }
 
 int scratch_unlink(struct obj *dir, const char *name)
@@ -170,7 +217,8 @@ void scratch_stat(struct obj *s, struct stat *st)
 	struct scratch *sd = data_of(s);
 
 	pthread_mutex_lock(&sd->lock);
-	st->st_mode = S_IFREG | sd->mode;
+	st->st_mode = (s->kind->mode & S_IFMT) | sd->mode;
+	st->st_nlink = S_ISDIR(s->kind->mode) ? 2 : 1;
 	st->st_size = (off_t)sd->data.len;
 	st->st_atim = sd->atime;
 	st->st_mtim = sd->mtime;

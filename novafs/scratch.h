@@ -14,6 +14,12 @@
  * an unlink, as on any file system, and so does the kernel while it
  * remembers the inode (FUSE lookup counts: scratch_looked_up/forget).
  *
+ * Tools also make directories there: Puppet (Ruby's Tempfile) makes a
+ * lock directory beside the target with mkdir and removes it with rmdir.
+ * A temporary directory is a scratch object too, of scratch_dir_kind: it
+ * takes scratch files but no directories (so that memory stays bounded),
+ * and it shares its parent's collection of scratch entries and its bound.
+ *
  * After a successful rename over an attribute, the kernel's dentry of
  * that attribute points at the scratch file's inode (that is what rename
  * means to the VFS).  So the scratch object becomes an alias: its inode
@@ -36,11 +42,20 @@ struct obj;
 #define SCRATCH_MAX_PER_DIR 64
 
 extern const struct kind scratch_kind;
+extern const struct kind scratch_dir_kind;
 
-/* Creates dir/name; *out gets a reference.  -EEXIST, -ENOSPC (the
- * directory holds SCRATCH_MAX_PER_DIR already), -ENOMEM. */
+/* Whether o is a scratch file or directory. */
+bool scratch_is(const struct obj *o);
+/* Creates the file dir/name; *out gets a reference.  -EEXIST, -ENOSPC
+ * (the directory holds SCRATCH_MAX_PER_DIR scratch entries already),
+ * -ENOMEM. */
 int scratch_create(struct obj *dir, const char *name, mode_t mode, uid_t uid,
 		   gid_t gid, struct obj **out);
+/* Creates the directory dir/name, as scratch_create; -EPERM when dir is
+ * a scratch directory itself.  rmdir is its kind's remove: -ENOTEMPTY
+ * while it holds a file. */
+int scratch_mkdir(struct obj *dir, const char *name, mode_t mode, uid_t uid,
+		  gid_t gid, struct obj **out);
 /* Removes dir/name (open files keep it).  -ENOENT. */
 int scratch_unlink(struct obj *dir, const char *name);
 /* Moves dir/from to dir/to, replacing a scratch file named to; with
@@ -49,7 +64,7 @@ int scratch_rename(struct obj *dir, const char *from, const char *to,
 		   bool noreplace);
 /* Appends the content to out. */
 void scratch_content(struct obj *s, struct strbuf *out);
-/* Fills st (type, mode, owner, size, times). */
+/* Fills st (type, mode, links, owner, size, times). */
 void scratch_stat(struct obj *s, struct stat *st);
 /* setattr: the FUSE_SET_ATTR_* bits of to_set, from attr. */
 int scratch_setattr(struct obj *s, const struct stat *attr, int to_set);

@@ -134,6 +134,35 @@ check "64 temp files" bash -c "for i in \$(seq 64); do : > $I/w/.t\$i || exit 1;
 check_fails "but not 65" "No space left on device" bash -c ": > $I/w/.t65"
 rm -f "$I"/w/.t*
 
+# --- temporary directories (Puppet's lock directory) ---
+L=$I/w/flavor20261125-1234-abcd.lock
+check "mkdir of a lock directory in an instance" mkdir "$L"
+check "it is listed" sh -c "ls $I/w | grep -qx flavor20261125-1234-abcd.lock"
+check_eq "a directory, its mode as asked, the creator's" "$(stat -c %F:%a:%u "$L")" directory:755:0
+check "chmod and touch of it" sh -c "chmod 700 $L && touch $L && [ \$(stat -c %a $L) = 700 ]"
+check "rmdir of it" rmdir "$L"
+check "it is gone" sh -c "test ! -e $L && ! ls $I/w | grep -q lock"
+check_fails "mkdir of an attribute's name" "File exists" mkdir "$I/w/flavor"
+check_fails "or of a temp file's" "File exists" sh -c ": > $I/w/.x && mkdir $I/w/.x"
+rm -f "$I/w/.x"
+check "temp files in a temp directory" sh -c "mkdir $I/w/d && echo hi > $I/w/d/.f && mv $I/w/d/.f $I/w/d/f && [ \$(cat $I/w/d/f) = hi ]"
+check_fails "rmdir of one that holds a file" "Directory not empty" rmdir "$I/w/d"
+check_fails "a temp file is not renamed over it" "Is a directory" $PY -c "
+import os; open('$I/w/.f', 'w').close(); os.rename('$I/w/.f', '$I/w/d')"
+check "rm -r of it" sh -c "rm -r $I/w/d $I/w/.f && test ! -e $I/w/d"
+check_fails "no directory in a temp directory" "Operation not permitted" sh -c "mkdir $I/w/d2 && mkdir $I/w/d2/sub"
+rmdir "$I/w/d2"
+check "temp files and directories count together: 64" bash -c \
+	"for i in \$(seq 32); do mkdir $I/w/.d\$i && : > $I/w/.t\$i || exit 1; done"
+check_fails "but not 65" "No space left on device" mkdir "$I/w/.d65"
+rm -rf "$I"/w/.d* "$I"/w/.t*
+check_fails "no temp directories in flavors, for root either" "Permission denied" mkdir "$MNT/flavors/m1.tiny/x.lock"
+check "another user's in their own instance, with their umask" "${NOBODY[@]}" sh -c \
+	"umask 077 && mkdir $I/theirs && mkdir $I/theirs/l.lock && [ \$(stat -c %a:%u $I/theirs/l.lock) = 700:65534 ]"
+check "an instance holding a temp directory and file is removed" "${NOBODY[@]}" sh -c \
+	"echo x > $I/theirs/l.lock/f && rmdir $I/theirs && test ! -e $I/theirs"
+mkdir "$I/w/kept.lock"
+
 # --- names ---
 check_fails "mkdir '*'" "Invalid argument" mkdir "$I/*"
 check_fails "instances/* is not a directory" "No such file" stat "$I/*"
@@ -141,8 +170,12 @@ check_fails "nor flavors/*" "No such file" cat "$MNT/flavors/*/vcpus"
 check_fails "a name with a newline" "Invalid argument" mkdir "$I/x
 2026-11-25T00:00:00Z novafs[1] INFO: rootvm: deleted by admin"
 check "cannot forge a log line" sh -c "! grep -q 'rootvm: deleted by admin' $LOGS/novafs.log"
-check_fails "mkdir inside an instance" "Operation not permitted" mkdir "$I/w/sub"
-check_fails "unlink of a tree file" "Operation not permitted" rm -f "$I/w/ctl"
+check "unlink of a tree file changes nothing" sh -c "rm -f $I/w/ctl && test -e $I/w/ctl"
+check "nor does rmdir of actions/" sh -c "rmdir $I/w/actions && test -d $I/w/actions"
+check_fails "but only for its owner" "Permission denied" "${NOBODY[@]}" rm -f "$I/w/flavor"
+check_fails "mkdir in actions/" "Operation not permitted" mkdir "$I/w/actions/x"
+check_fails "unlink of a file of the root" "Operation not permitted" rm -f "$MNT/events"
+check_fails "and of a flavor's" "Operation not permitted" rm -f "$MNT/flavors/m1.tiny/vcpus"
 check_fails "rmdir of instances/" "Operation not permitted" rmdir "$I"
 
 # --- fresh reads and attributes through the kernel's caches ---
@@ -156,5 +189,12 @@ check "and not a deleted one" sh -c "rmdir $I/fresh && ! ls $I | grep -q '^fresh
 check_eq "link count of instances/" "$(stat -c %h "$I")" $(( 2 + $(ls "$I" | wc -l) ))
 check "chown of an instance gives it away" chown 65534:65534 "$I/w"
 check_eq "its files show the new owner at once" "$(stat -c %u:%g "$I/w/state")" 65534:65534
+
+# --- a restart ---
+check "a temp directory is there before" test -d "$I/w/kept.lock"
+stop novafs
+start_novafs || not_ok "novafs mounted again"
+check "temp directories do not survive a restart" test ! -e "$I/w/kept.lock"
+check "the instance does" test -f "$I/w/flavor"
 
 done_testing
