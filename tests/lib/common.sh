@@ -103,8 +103,15 @@ identity() { echo "$BROKER_ETC/$1.conf"; }
 # rpc_as USER ARGS...: rpcctl as USER, on this test's vhost.
 rpc_as() { local u=$1; shift; "$B/tests/rpcctl" --config "$(identity "$u")" --amqp "$AMQP_URL" "$@"; }
 
+# How many times the scheduler had heard each host come up when that host
+# was last started (wait_compute waits for one more).
+declare -A UP_BEFORE=()
+up_count() { grep -c "host $1 is up" "$LOGS/scheduler.log" 2>/dev/null; }
+
 # start_scheduler [OPTION...]: novafs-scheduler --host sched1 as scheduler.
+# Its log starts afresh, and so do the counts of hosts heard.
 start_scheduler() {
+	UP_BEFORE=()
 	spawn scheduler "$B/novafs-scheduler" --config "$(identity scheduler)" \
 		--amqp "$AMQP_URL" --host sched1 --report-interval "${REPORT_INTERVAL:-2}" "$@"
 }
@@ -129,6 +136,7 @@ start_network() {
 # start_compute HOST [OPTION...]: novafs-compute --host HOST as compute-HOST.
 start_compute() {
 	local host=$1; shift
+	UP_BEFORE[$host]=$(up_count "$host")
 	spawn "compute-$host" "$B/novafs-compute" --config "$(identity "compute-$host")" \
 		--amqp "$AMQP_URL" --host "$host" --libvirt-uri test:///default \
 		--report-interval "${REPORT_INTERVAL:-2}" "$@"
@@ -140,8 +148,12 @@ start_novafs() {
 		--amqp "$AMQP_URL" "$@" "$MNT"
 	wait_for 20 test -d "$MNT/instances" || { diag "novafs did not mount"; cat "$LOGS/novafs.log" >&2; return 1; }
 }
-# wait until the scheduler has heard from compute host $1
-wait_compute() { wait_for 20 grep -q "host $1 is up" "$LOGS/scheduler.log"; }
+# wait_compute HOST: until the scheduler has heard HOST's latest start
+# (not a start before it: a request sent before that first heartbeat
+# would be counted in it).
+wait_compute() {
+	wait_for 20 sh -c "[ \"\$(grep -c 'host $1 is up' '$LOGS/scheduler.log' 2>/dev/null)\" -gt ${UP_BEFORE[$1]:-0} ]"
+}
 
 # start_stack [COMPUTE OPTION...]: the scheduler, the network service,
 # node1 and novafs.
