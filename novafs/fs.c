@@ -554,6 +554,17 @@ static void set_open_flags(const struct target *t, struct fuse_file_info *fi,
 {
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
+	/* The kernel refuses a shared mmap of a direct_io file (ENODEV
+	 * unless FUSE_DIRECT_IO_ALLOW_MMAP, which libfuse 3.14 cannot ask
+	 * for), and Ansible's wait_for reads with one.  A value opened
+	 * read-only goes through the page cache instead, dropped at each
+	 * open (keep_cache 0), so each open still reads it from here; what
+	 * the kernel reads is bounded by the size it has, which the
+	 * notifier keeps current (notify.h). */
+	if (t->n && t->n->type == NODE_ATTR && (fi->flags & O_ACCMODE) == O_RDONLY) {
+		fi->direct_io = 0;
+		fi->keep_cache = 0;
+	}
 	/* A read-only descriptor has nothing to flush: spare close() the
 	 * round trip. */
 	if ((fi->flags & O_ACCMODE) == O_RDONLY)
