@@ -650,6 +650,17 @@ static void set_open_flags(const struct target *t, struct fuse_file_info *fi,
 {
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
+	/* The kernel refuses a shared mmap of a direct_io file (ENODEV
+	 * unless FUSE_DIRECT_IO_ALLOW_MMAP, which libfuse 3.14 cannot ask
+	 * for), and Ansible's wait_for reads with one.  A value opened
+	 * read-only goes through the page cache instead, dropped at each
+	 * open (keep_cache 0), so each open still reads it from here; what
+	 * the kernel reads is bounded by the size it has, which the
+	 * notifier keeps current (notify.h). */
+	if (t->n && t->n->type == NODE_ATTR && (fi->flags & O_ACCMODE) == O_RDONLY) {
+		fi->direct_io = 0;
+		fi->keep_cache = 0;
+	}
 	/* A read-only descriptor has nothing to flush: spare close() the
 	 * round trip. */
 	if ((fi->flags & O_ACCMODE) == O_RDONLY)
@@ -965,11 +976,35 @@ static void setattr_done(struct wreq *w, int err)
 }
 
 /*
+ * The tree's own modes and owners are part of the API: a chmod or chown
+ * of one of its entries to what it has already succeeds (tools set them
+ * as a matter of course), to anything else fails with EPERM rather than
+ * succeed and read back otherwise.  chown of an object directory is not
+ * asked here: it hands the object over.  Under the read lock.
+ */
+static int check_fixed_attrs(const struct target *t, fuse_ino_t ino,
+			     const struct stat *attr, int to_set)
+{
+	struct stat cur;
+
+	fill_attr(t, ino, &cur);
+	if ((to_set & FUSE_SET_ATTR_MODE) &&
+	    (attr->st_mode & 07777) != (cur.st_mode & 07777))
+		return -EPERM;
+	if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != cur.st_uid)
+		return -EPERM;
+	if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != cur.st_gid)
+		return -EPERM;
+	return 0;
+}
+
+/*
  * setattr: the kernel has checked that the caller may (default_permissions).
  * Scratch files keep what they are given.  A size goes to the node's
  * truncate.  chown of an object directory hands the object to its new
- * owner.  The modes and times of the tree's own entries are part of the
- * API and do not change, but tools that set them must not fail.
+ * owner.  The modes and owners of the tree's own entries do not change
+ * (check_fixed_attrs); their times are not kept either, and touch
+ * succeeds.
  */
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
@@ -1003,8 +1038,18 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		rc = -ENOENT;
 	if (rc == 0)
 		o = t.o;
+	/* What is not a scratch file, nor an object directory being given
+	 * away, keeps its mode and owner. */
+	if (rc == 0 && (t.n || is_dir_kind(o->kind))) {
+		int fixed = to_set;
+
+		if (!t.n && o->kind->set_owner)
+			fixed &= ~(FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID);
+		rc = check_fixed_attrs(&t, ino, attr, fixed);
+	}
 	obj_unlock();
 	if (rc < 0) {
+		obj_put(o);
 		setattr_done(&d->w, rc);
 		return;
 	}

@@ -11,7 +11,9 @@ DEPS_BUILD="build-essential pkg-config libfuse3-dev librabbitmq-dev libvirt-dev 
 DEPS_RUN="fuse3 rabbitmq-server libvirt-clients"
 # python3-oslo.messaging (with python3-amqp): the Python peers of
 # tests/integration/oslo_interop.sh.
-DEPS_TEST="python3 util-linux jq python3-oslo.messaging python3-amqp"
+# ansible-core and puppet: tests/integration/ansible.sh and puppet.sh run
+# ansible-playbook and puppet apply against a mount, as their users do.
+DEPS_TEST="python3 util-linux jq python3-oslo.messaging python3-amqp ansible-core puppet"
 # A real hypervisor: `make run LIBVIRT=qemu` and tests/integration/qemu.sh
 # (libvirtd, virtlogd, QEMU; SeaBIOS prints on the serial console;
 # dnsmasq-base, only recommended by libvirt-daemon, serves the DHCP of
