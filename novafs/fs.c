@@ -239,7 +239,9 @@ static double fill_attr(const struct target *t, fuse_ino_t ino, struct stat *st)
 	}
 	node_ops_of(t->n)->getattr((struct obj *)o, t->n, st);
 	st->st_blocks = (st->st_size + 511) / 512;
-	return t->n->type == NODE_STREAM ? 0 : CACHE_S;
+	/* A stream grows; a value's size bounds a cached read (see
+	 * set_open_flags): neither is cached. */
+	return t->n->type == NODE_STREAM || t->n->type == NODE_ATTR ? 0 : CACHE_S;
 }
 
 /* Whether t is a directory that rmdir removes only in the kernel's eyes
@@ -654,9 +656,10 @@ static void set_open_flags(const struct target *t, struct fuse_file_info *fi,
 	 * unless FUSE_DIRECT_IO_ALLOW_MMAP, which libfuse 3.14 cannot ask
 	 * for), and Ansible's wait_for reads with one.  A value opened
 	 * read-only goes through the page cache instead, dropped at each
-	 * open (keep_cache 0), so each open still reads it from here; what
-	 * the kernel reads is bounded by the size it has, which the
-	 * notifier keeps current (notify.h). */
+	 * open (keep_cache 0), so each open still reads it from here.  The
+	 * kernel reads a cached file only up to the size it has: so a
+	 * value's attributes are never cached (fill_attr), and a read asks
+	 * for the size first, rather than cut a value that just grew. */
 	if (t->n && t->n->type == NODE_ATTR && (fi->flags & O_ACCMODE) == O_RDONLY) {
 		fi->direct_io = 0;
 		fi->keep_cache = 0;
@@ -1038,9 +1041,9 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		rc = -ENOENT;
 	if (rc == 0)
 		o = t.o;
-	/* What is not a scratch file, nor an object directory being given
-	 * away, keeps its mode and owner. */
-	if (rc == 0 && (t.n || is_dir_kind(o->kind))) {
+	/* What is not a scratch file or directory, nor an object directory
+	 * being given away, keeps its mode and owner. */
+	if (rc == 0 && !is_scratch(&t) && (t.n || is_dir_kind(o->kind))) {
 		int fixed = to_set;
 
 		if (!t.n && o->kind->set_owner)

@@ -192,6 +192,28 @@ check_eq "its files show the new owner at once" "$(stat -c %u:%g "$I/w/state")" 
 
 # --- a restart ---
 check "a temp directory is there before" test -d "$I/w/kept.lock"
+# A value read through the page cache (what mmap needs) is never cut at
+# a size the kernel had from before a change: each read right after a
+# write that made it longer or shorter reads all of it, by read(2) and by
+# a shared mmap.
+growing() {
+	python3 - "$I/w/flavor" <<'EOF'
+import mmap, sys
+path = sys.argv[1]
+for i in range(200):
+    want = (b"m1.medium\n", b"m1.tiny\n")[i % 2]
+    with open(path, "wb") as f:
+        f.write(want)
+    with open(path, "rb") as f:
+        if f.read() != want:
+            sys.exit("read(2) got a cut value")
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        if m[:] != want:
+            sys.exit("mmap got a cut value")
+EOF
+}
+check "a value that grows or shrinks is read whole, by read and by mmap" growing
+
 stop novafs
 start_novafs || not_ok "novafs mounted again"
 check "temp directories do not survive a restart" test ! -e "$I/w/kept.lock"
