@@ -25,7 +25,7 @@ static struct {
 	struct loop *loop;
 	struct rpc_bus *bus;
 	pthread_t thread;
-	bool running;
+	atomic_bool running;
 	atomic_bool bus_up;
 } cd;
 
@@ -60,6 +60,12 @@ static void request_send(void *ctx)
 	struct rpc_error e = { 0 };
 	int rc;
 
+	if (!atomic_load(&cd.running)) {
+		/* Posted as novafs stopped (conductor_stop drains them). */
+		rpc_error_set(&e, -ENETDOWN, NULL, "novafs is stopping");
+		request_sent(rq, e.err, NULL, &e);
+		return;
+	}
 	if (rq->m->kind == RPC_CALL)
 		rc = rpc_call(cd.bus, rq->m, &s, rq->args, request_sent, rq, &e);
 	else
@@ -75,7 +81,7 @@ static void request_post(const struct rpc_method_decl *m, const char *server,
 	struct request *rq = calloc(1, sizeof(*rq));
 	struct rpc_error e = { 0 };
 
-	if (!rq || !cd.running) {
+	if (!rq || !atomic_load(&cd.running)) {
 		rpc_error_set(&e, rq ? -ENETDOWN : -ENOMEM, NULL,
 			      "the message bus is not running");
 		free(rq);
@@ -147,7 +153,7 @@ void conductor_notify(const char *event_type, json_t *payload)
 {
 	struct notification *n;
 
-	if (!payload || !cd.running || !(n = malloc(sizeof(*n)))) {
+	if (!payload || !atomic_load(&cd.running) || !(n = malloc(sizeof(*n)))) {
 		json_decref(payload);
 		return;
 	}
@@ -292,10 +298,14 @@ int conductor_run(void)
 
 void conductor_stop(void)
 {
-	if (cd.running) {
+	if (atomic_load(&cd.running)) {
 		loop_stop(cd.loop);
 		pthread_join(cd.thread, NULL);
-		cd.running = false;
+		atomic_store(&cd.running, false);
+		/* Requests posted while it stopped fail now, so that their
+		 * owners hear of them and free what they hold. */
+		while (loop_run_once(cd.loop, 0) > 0)
+			;
 	}
 	sync_sweep_stop();
 	rpc_bus_free(cd.bus);
