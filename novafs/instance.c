@@ -301,75 +301,86 @@ static int desired_may_change(const struct obj *o, const struct desired *d,
 	return 0;
 }
 
-struct set_attr {
+/* A write of one of an instance's desired files, as an op: the bytes
+ * written (the op's copy) and what to apply them with. */
+struct value_op {
 	struct wreq *w;
-	struct obj *o;
+	struct obj *o;          /* a reference */
 	char *raw;
 	size_t len;
-	const struct desired *d;
+	const struct desired *d; /* set_attr_run's file; NULL for the others */
 };
+
+static void value_op_then(void *ctx, int err)
+{
+	struct value_op *op = ctx;
+
+	wreq_done(op->w, err);
+	obj_put(op->o);
+	free(op->raw);
+	free(op);
+}
+
+/* Runs run(t, op) on the committer for len bytes of buf written to o's
+ * file (d: its desired file, or NULL), then completes w. */
+static void value_op_submit(struct obj *o, const char *buf, size_t len,
+			    struct wreq *w, const struct desired *d,
+			    int (*run)(struct txn *t, void *ctx))
+{
+	struct value_op *op = calloc(1, sizeof(*op));
+
+	if (!op || !(op->raw = malloc(len ? len : 1))) {
+		free(op);
+		wreq_done(w, -ENOMEM);
+		return;
+	}
+	memcpy(op->raw, buf, len);
+	op->len = len;
+	op->w = w;
+	op->o = o;
+	op->d = d;
+	obj_get(o);
+	store_do(run, value_op_then, op);
+}
 
 static int set_attr_run(struct txn *t, void *ctx)
 {
-	struct set_attr *sa = ctx;
+	struct value_op *op = ctx;
 	struct strbuf canon = STRBUF_INIT;
 	struct rpc_error e = { 0 };
-	const char *value = sa->raw;
-	size_t vlen = sa->len;
+	const char *value = op->raw;
+	size_t vlen = op->len;
 	int rc;
 
-	if (sa->o->dead)
+	if (op->o->dead)
 		return -ENOENT;
-	rc = txn_touch(t, sa->o);
+	rc = txn_touch(t, op->o);
 	if (rc < 0)
 		return rc;
 	/* Surrounding blanks are not part of a value; the bytes are kept
 	 * as written. */
 	text_trim(&value, &vlen);
-	rc = sa->d->check(value, vlen, &canon, &e);
-	if (rc == 0 && strcmp(canon.buf, desired_now(sa->o, sa->d)) == 0 &&
-	    desired_may_change(sa->o, sa->d, NULL) < 0)
+	rc = op->d->check(value, vlen, &canon, &e);
+	if (rc == 0 && strcmp(canon.buf, desired_now(op->o, op->d)) == 0 &&
+	    desired_may_change(op->o, op->d, NULL) < 0)
 		goto out; /* what it already is: a config tool's second run */
 	if (rc == 0)
-		rc = desired_may_change(sa->o, sa->d, &e);
+		rc = desired_may_change(op->o, op->d, &e);
 	if (rc == 0)
-		rc = sa->d->stage(t, sa->o, sa->raw, sa->len, canon.buf);
+		rc = op->d->stage(t, op->o, op->raw, op->len, canon.buf);
 	if (rc == 0)
-		rc = txn_set_text(t, sa->o, I_FAULT, "");
+		rc = txn_set_text(t, op->o, I_FAULT, "");
 	else if (e.err)
-		instance_stage_fault(t, sa->o, &e);
+		instance_stage_fault(t, op->o, &e);
 out:
 	strbuf_release(&canon);
 	return rc;
 }
 
-static void set_attr_then(void *ctx, int err)
-{
-	struct set_attr *sa = ctx;
-
-	wreq_done(sa->w, err);
-	obj_put(sa->o);
-	free(sa->raw);
-	free(sa);
-}
-
 static void set_attr(struct obj *o, const char *buf, size_t len,
 		     struct wreq *w, const struct desired *d)
 {
-	struct set_attr *sa = calloc(1, sizeof(*sa));
-
-	if (!sa || !(sa->raw = malloc(len ? len : 1))) {
-		free(sa);
-		wreq_done(w, -ENOMEM);
-		return;
-	}
-	memcpy(sa->raw, buf, len);
-	sa->len = len;
-	sa->w = w;
-	sa->o = o;
-	sa->d = d;
-	obj_get(o);
-	store_do(set_attr_run, set_attr_then, sa);
+	value_op_submit(o, buf, len, w, d, set_attr_run);
 }
 
 static void store_flavor(struct obj *o, const char *buf, size_t len,
@@ -500,22 +511,15 @@ static bool spec_in_force(const struct obj *o, const struct spec *s)
 	return same && spec_target_in_force(o, s);
 }
 
-struct spec_op {
-	struct wreq *w;
-	struct obj *o;      /* a reference */
-	char *raw;
-	size_t len;
-	struct spec spec;
-};
-
 /* Checks every value of op's spec against o (each as its file would),
  * then stages every change, or none: a refusal names the spec's line
  * and changes nothing but the fault. */
 static int spec_run(struct txn *t, void *ctx)
 {
-	struct spec_op *op = ctx;
+	struct value_op *op = ctx;
 	struct strbuf want = STRBUF_INIT, canon[SPEC_NKEYS], raw = STRBUF_INIT;
 	struct rpc_error e = { 0 }, why = { 0 };
+	struct spec spec;
 	const struct desired *d;
 	bool change[SPEC_NKEYS] = { false };
 	unsigned k;
@@ -527,25 +531,25 @@ static int spec_run(struct txn *t, void *ctx)
 		return rc;
 	for (k = 0; k < SPEC_NKEYS; k++)
 		strbuf_init(&canon[k], 0);
-	rc = spec_parse(op->raw, op->len, &op->spec, &e);
+	rc = spec_parse(op->raw, op->len, &spec, &e);
 	for (k = 0; rc == 0 && k < SPEC_NKEYS; k++) {
 		if (!(d = spec_desired[k]))
 			continue;
 		strbuf_reset(&want);
-		spec_wanted(&op->spec, (enum spec_key)k, &want);
+		spec_wanted(&spec, (enum spec_key)k, &want);
 		rc = d->check(want.buf, want.len, &canon[k], &why);
 		if (rc == 0 && strcmp(canon[k].buf, desired_now(op->o, d)) != 0 &&
 		    (rc = desired_may_change(op->o, d, &why)) == 0)
 			change[k] = true;
-		if (rc < 0 && op->spec.set[k])
+		if (rc < 0 && spec.set[k])
 			rpc_error_set(&e, rc, why.cls, "spec line %u: %s",
-				      op->spec.line[k], why.message);
+				      spec.line[k], why.message);
 		else if (rc < 0)
 			rpc_error_set(&e, rc, why.cls, "spec (no %s line): %s",
 				      spec_keys[k], why.message);
 	}
 	if (rc == 0)
-		rc = spec_check_target(&op->spec, &e);
+		rc = spec_check_target(&spec, &e);
 	for (k = 0; rc == 0 && k < SPEC_NKEYS; k++) {
 		if (!change[k])
 			continue;
@@ -556,7 +560,7 @@ static int spec_run(struct txn *t, void *ctx)
 		rc = spec_desired[k]->stage(t, op->o, raw.buf, raw.len, canon[k].buf);
 	}
 	if (rc == 0)
-		rc = spec_stage_target(t, op->o, &op->spec);
+		rc = spec_stage_target(t, op->o, &spec);
 	if (rc == 0 && (rc = txn_set_bytes(t, op->o, I_SPEC_RAW, op->raw, op->len)) == 0)
 		rc = txn_set_text(t, op->o, I_FAULT, "");
 	else if (e.err)
@@ -568,32 +572,10 @@ static int spec_run(struct txn *t, void *ctx)
 	return rc;
 }
 
-static void spec_then(void *ctx, int err)
-{
-	struct spec_op *op = ctx;
-
-	wreq_done(op->w, err);
-	obj_put(op->o);
-	free(op->raw);
-	free(op);
-}
-
 static void store_spec(struct obj *o, const char *buf, size_t len,
 		       struct wreq *w)
 {
-	struct spec_op *op = calloc(1, sizeof(*op));
-
-	if (!op || !(op->raw = malloc(len ? len : 1))) {
-		free(op);
-		wreq_done(w, -ENOMEM);
-		return;
-	}
-	memcpy(op->raw, buf, len);
-	op->len = len;
-	op->w = w;
-	op->o = o;
-	obj_get(o);
-	store_do(spec_run, spec_then, op);
+	value_op_submit(o, buf, len, w, NULL, spec_run);
 }
 
 /* spec: the bytes written, while every attribute still agrees with them;
@@ -678,65 +660,36 @@ static void show_ctl(const struct obj *o, struct strbuf *out)
 
 /* --- target_state --- */
 
-struct set_target {
-	struct wreq *w;
-	struct obj *o;
-	char *raw;
-	size_t len;
-};
-
 /* Writable at any time; the same target again changes nothing (a config
  * tool's second run), a new one clears the fault. */
 static int set_target_run(struct txn *t, void *ctx)
 {
-	struct set_target *st = ctx;
+	struct value_op *op = ctx;
 	struct rpc_error e = { 0 };
 	const char *name;
 	int rc;
 
-	if (st->o->dead)
+	if (op->o->dead)
 		return -ENOENT;
-	if ((rc = txn_touch(t, st->o)) < 0)
+	if ((rc = txn_touch(t, op->o)) < 0)
 		return rc;
-	if ((rc = reconcile_target_parse(st->raw, st->len, &name, &e)) < 0) {
-		instance_stage_fault(t, st->o, &e);
+	if ((rc = reconcile_target_parse(op->raw, op->len, &name, &e)) < 0) {
+		instance_stage_fault(t, op->o, &e);
 		return rc;
 	}
-	if ((rc = txn_set_bytes(t, st->o, I_TARGET_RAW, st->raw, st->len)) < 0 ||
-	    strcmp(name, obj_text(st->o, I_TARGET)) == 0)
+	if ((rc = txn_set_bytes(t, op->o, I_TARGET_RAW, op->raw, op->len)) < 0 ||
+	    strcmp(name, obj_text(op->o, I_TARGET)) == 0)
 		return rc;
-	log_info("%s: target_state %s", st->o->name, name[0] ? name : "none");
-	if ((rc = txn_set_text(t, st->o, I_TARGET, name)) < 0)
+	log_info("%s: target_state %s", op->o->name, name[0] ? name : "none");
+	if ((rc = txn_set_text(t, op->o, I_TARGET, name)) < 0)
 		return rc;
-	return txn_set_text(t, st->o, I_FAULT, "");
-}
-
-static void set_target_then(void *ctx, int err)
-{
-	struct set_target *st = ctx;
-
-	wreq_done(st->w, err);
-	obj_put(st->o);
-	free(st->raw);
-	free(st);
+	return txn_set_text(t, op->o, I_FAULT, "");
 }
 
 static void store_target(struct obj *o, const char *buf, size_t len,
 			 struct wreq *w)
 {
-	struct set_target *st = calloc(1, sizeof(*st));
-
-	if (!st || !(st->raw = malloc(len ? len : 1))) {
-		free(st);
-		wreq_done(w, -ENOMEM);
-		return;
-	}
-	memcpy(st->raw, buf, len);
-	st->len = len;
-	st->w = w;
-	st->o = o;
-	obj_get(o);
-	store_do(set_target_run, set_target_then, st);
+	value_op_submit(o, buf, len, w, NULL, set_target_run);
 }
 
 static void show_target(const struct obj *o, struct strbuf *out)
