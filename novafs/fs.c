@@ -239,9 +239,7 @@ static double fill_attr(const struct target *t, fuse_ino_t ino, struct stat *st)
 	}
 	node_ops_of(t->n)->getattr((struct obj *)o, t->n, st);
 	st->st_blocks = (st->st_size + 511) / 512;
-	/* A stream grows; a value's size bounds a cached read (see
-	 * set_open_flags): neither is cached. */
-	return t->n->type == NODE_STREAM || t->n->type == NODE_ATTR ? 0 : CACHE_S;
+	return t->n->type == NODE_STREAM ? 0 : CACHE_S;
 }
 
 /* Whether t is a directory that rmdir removes only in the kernel's eyes
@@ -652,18 +650,6 @@ static void set_open_flags(const struct target *t, struct fuse_file_info *fi,
 {
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
-	/* The kernel refuses a shared mmap of a direct_io file (ENODEV
-	 * unless FUSE_DIRECT_IO_ALLOW_MMAP, which libfuse 3.14 cannot ask
-	 * for), and Ansible's wait_for reads with one.  A value opened
-	 * read-only goes through the page cache instead, dropped at each
-	 * open (keep_cache 0), so each open still reads it from here.  The
-	 * kernel reads a cached file only up to the size it has: so a
-	 * value's attributes are never cached (fill_attr), and a read asks
-	 * for the size first, rather than cut a value that just grew. */
-	if (t->n && t->n->type == NODE_ATTR && (fi->flags & O_ACCMODE) == O_RDONLY) {
-		fi->direct_io = 0;
-		fi->keep_cache = 0;
-	}
 	/* A read-only descriptor has nothing to flush: spare close() the
 	 * round trip. */
 	if ((fi->flags & O_ACCMODE) == O_RDONLY)

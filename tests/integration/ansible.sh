@@ -3,7 +3,7 @@
 # its users run it: playbooks in tests/data/ansible create instances
 # (file: state=directory), set their files one at a time or all through
 # spec (copy: content=, a temp file renamed over the attribute), wait for
-# them (wait_for: search_regex on state), change them, delete them
+# them (cat of state until it matches), change them, delete them
 # (file: state=absent); every second run changes nothing.  Owners and
 # modes asked of the tool either stick or are refused, and bad values fail
 # the run with the errno's message, leaving nothing half done.  Last, the
@@ -31,10 +31,10 @@ spec_of() {
 	printf '# a2: everything it should be\nflavor = m1.small\nnetwork = lab default\ntarget_state = %s\n' "$1"
 }
 
-# --- wait_for reads state with a shared mmap; ctl starts a0 ---
+# --- a wait until state says active; ctl starts a0 ---
 mkdir "$I/a0" && echo m1.tiny >"$I/a0/flavor" && echo start >"$I/a0/ctl"
-check_run "wait_for state ^active$" 0 ansible_run -e path="$I/a0/state" -e regex='^active$' "$PLAY/wait.yml"
-check_run "wait_for a value that is not there times out" 2 \
+check_run "wait until state is ^active$" 0 ansible_run -e path="$I/a0/state" -e regex='^active$' "$PLAY/wait.yml"
+check_run "a wait for a value that is not there times out" 2 \
 	ansible_run -e path="$I/a0/flavor" -e regex='^m1.large$' -e timeout=1 "$PLAY/wait.yml"
 rmdir "$I/a0"
 
