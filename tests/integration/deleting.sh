@@ -51,6 +51,8 @@ check_fails "a second rmtree finds nothing there" "No such file" $PY -c "import 
 if command -v ruby >/dev/null; then
 	check "boot a3" boot a3
 	ID=$(cat "$I/a3/id")
+	ruby -rfileutils -e "FileUtils.rm_rf('$I/a3', secure: true)"
+	check "rm_rf(secure: true) removes nothing: its chmod 0700 is refused" test -d "$I/a3"
 	check "FileUtils.rm_rf of a started instance" ruby -rfileutils -e "FileUtils.rm_rf('$I/a3')"
 	check "it is gone" test ! -e "$I/a3"
 	check "its domain went" terminated "$ID"
