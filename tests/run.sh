@@ -79,7 +79,7 @@ export LSAN_OPTIONS="suppressions=$TOP/tests/lsan.supp:print_suppressions=0"
 if ! command -v rabbitmq-server >/dev/null; then
 	prereq_missing rabbitmq-server
 	BROKER_URL=
-elif ! broker_start "$WORK/broker" "$BROKER_PORT" 64; then
+elif ! broker_start "$WORK/broker" "$BROKER_PORT" $((${#INTEGRATION[@]} * $#)); then
 	prereq_missing "a RabbitMQ node that starts"
 	BROKER_URL=
 fi
