@@ -25,9 +25,25 @@ static struct {
 	struct loop *loop;
 	struct rpc_bus *bus;
 	pthread_t thread;
+	/* Taken around the check of running and the post that follows it,
+	 * so that nothing is queued after conductor_stop's last drain. */
+	pthread_mutex_t post_lock;
 	atomic_bool running;
 	atomic_bool bus_up;
-} cd;
+} cd = { .post_lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Queues fn on the bus thread; -ENETDOWN once novafs is stopping, and
+ * then fn never runs: the caller still owns ctx. */
+static int post_to_bus(loop_call_fn fn, void *ctx)
+{
+	int rc = -ENETDOWN;
+
+	pthread_mutex_lock(&cd.post_lock);
+	if (atomic_load(&cd.running))
+		rc = loop_post(cd.loop, fn, ctx);
+	pthread_mutex_unlock(&cd.post_lock);
+	return rc;
+}
 
 /* --- requests from other threads --- */
 
@@ -61,7 +77,7 @@ static void request_send(void *ctx)
 	int rc;
 
 	if (!atomic_load(&cd.running)) {
-		/* Posted as novafs stopped (conductor_stop drains them). */
+		/* Drained by conductor_stop. */
 		rpc_error_set(&e, -ENETDOWN, NULL, "novafs is stopping");
 		request_sent(rq, e.err, NULL, &e);
 		return;
@@ -80,11 +96,10 @@ static void request_post(const struct rpc_method_decl *m, const char *server,
 {
 	struct request *rq = calloc(1, sizeof(*rq));
 	struct rpc_error e = { 0 };
+	int rc;
 
-	if (!rq || !atomic_load(&cd.running)) {
-		rpc_error_set(&e, rq ? -ENETDOWN : -ENOMEM, NULL,
-			      "the message bus is not running");
-		free(rq);
+	if (!rq) {
+		rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
 		json_decref(args);
 		done(ctx, e.err, NULL, &e);
 		return;
@@ -100,8 +115,10 @@ static void request_post(const struct rpc_method_decl *m, const char *server,
 		rq->context = json_pack("{s:s}", "request_id", request_id);
 	rq->done = done;
 	rq->ctx = ctx;
-	if (loop_post(cd.loop, request_send, rq) < 0) {
-		rpc_error_set(&e, -ENOMEM, NULL, "out of memory");
+	rc = post_to_bus(request_send, rq);
+	if (rc < 0) {
+		rpc_error_set(&e, rc, NULL, rc == -ENETDOWN ?
+			      "the message bus is not running" : "out of memory");
 		request_sent(rq, e.err, NULL, &e);
 	}
 }
@@ -153,13 +170,13 @@ void conductor_notify(const char *event_type, json_t *payload)
 {
 	struct notification *n;
 
-	if (!payload || !atomic_load(&cd.running) || !(n = malloc(sizeof(*n)))) {
+	if (!payload || !(n = malloc(sizeof(*n)))) {
 		json_decref(payload);
 		return;
 	}
 	snprintf(n->event_type, sizeof(n->event_type), "%s", event_type);
 	n->payload = payload;
-	if (loop_post(cd.loop, notification_send, n) < 0) {
+	if (post_to_bus(notification_send, n) < 0) {
 		json_decref(payload);
 		free(n);
 	}
@@ -201,7 +218,11 @@ static void finish_request(void *ctx)
  * on the bus thread. */
 static void report_recorded(void *ctx)
 {
-	if (loop_post(cd.loop, finish_request, ctx) < 0)
+	int rc = post_to_bus(finish_request, ctx);
+
+	/* Once stopping, rpc_bus_free frees the request unacknowledged and
+	 * the broker delivers it again. */
+	if (rc < 0 && rc != -ENETDOWN)
 		log_error("conductor: cannot acknowledge a report: out of memory");
 }
 
@@ -301,7 +322,9 @@ void conductor_stop(void)
 	if (atomic_load(&cd.running)) {
 		loop_stop(cd.loop);
 		pthread_join(cd.thread, NULL);
+		pthread_mutex_lock(&cd.post_lock);
 		atomic_store(&cd.running, false);
+		pthread_mutex_unlock(&cd.post_lock);
 		/* Requests posted while it stopped fail now, so that their
 		 * owners hear of them and free what they hold. */
 		while (loop_run_once(cd.loop, 0) > 0)
