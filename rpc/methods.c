@@ -7,6 +7,10 @@
 
 #include <stddef.h>
 
+const char *const rpc_disk_formats[] = {
+	"raw", "qcow2", "iso", "aki", "ari", "ami", NULL,
+};
+
 const struct rpc_field rpc_limits_members[] = {
 	{ "vcpus", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },
 	{ "memory_mb", RPC_T_INT, 0, 0, 1LL << 40, NULL, NULL, NULL },

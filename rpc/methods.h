@@ -27,6 +27,13 @@
 	{ "memory_mb", RPC_T_INT, 0, 16, RPC_MAX_MEMORY_MB }, \
 	{ "disk_gb", RPC_T_INT, 0, 0, RPC_MAX_DISK_GB }
 
+/* The largest image file: 1 TiB. */
+#define RPC_MAX_IMAGE_BYTES (1LL << 40)
+
+/* Glance's disk formats novafs knows: raw, qcow2, iso, aki (a kernel),
+ * ari (a ramdisk), ami (a raw disk). */
+extern const char *const rpc_disk_formats[];
+
 /* The most NICs an instance has: networks it names. */
 #define RPC_MAX_NICS 8
 

@@ -37,6 +37,42 @@ static const struct rpc_field nic_item[] = {
 	{ NULL },
 };
 
+/* An image file in the image store, which compute hosts share with
+ * novafs (the same path on every host: shared storage). */
+static const struct rpc_field image_file_members[] = {
+	{ "id", RPC_T_UUID, 0, 0, 0, NULL, NULL, "the image's UUID" },
+	{ "name", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its name in the mount" },
+	{ "path", RPC_T_STRING, 0, 2, 4095, NULL, NULL,
+	  "the absolute path of its bytes in the image store; the host only "
+	  "reads it" },
+	{ NULL },
+};
+
+/* The image an instance boots from: its disk, and for direct kernel
+ * boot the kernel and ramdisk images it names. */
+static const struct rpc_field image_members[] = {
+	{ "id", RPC_T_UUID, 0, 0, 0, NULL, NULL, "the image's UUID" },
+	{ "name", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its name in the mount" },
+	{ "path", RPC_T_STRING, 0, 2, 4095, NULL, NULL,
+	  "the absolute path of its bytes in the image store: the backing "
+	  "file of the instance's disk, which the host never writes" },
+	{ "disk_format", RPC_T_ENUM, 0, 0, 0, rpc_disk_formats, NULL,
+	  "qcow2 or raw: the backing file's format; iso: attached as a "
+	  "CD-ROM, read-only; ami: a raw disk" },
+	{ "size", RPC_T_INT, 0, 0, RPC_MAX_IMAGE_BYTES, NULL, NULL,
+	  "the image file's size in bytes" },
+	{ "virtual_size", RPC_T_INT, 0, 0, RPC_MAX_IMAGE_BYTES, NULL, NULL,
+	  "the disk's size in bytes as the guest sees it (a qcow2's virtual "
+	  "size, else the file's size): the instance's disk is the larger of "
+	  "it and the flavor's disk_gb" },
+	{ "kernel", RPC_T_OBJECT, RPC_OPTIONAL, 0, 0, NULL, image_file_members,
+	  "boot this kernel directly (with a serial console) instead of from "
+	  "the disk" },
+	{ "ramdisk", RPC_T_OBJECT, RPC_OPTIONAL, 0, 0, NULL, image_file_members,
+	  "the initrd of a direct kernel boot" },
+	{ NULL },
+};
+
 /* The instance object a compute host is sent. */
 static const struct rpc_field instance_members[] = {
 	{ "uuid", RPC_T_UUID, 0, 0, 0, NULL, NULL,
@@ -48,6 +84,11 @@ static const struct rpc_field instance_members[] = {
 	  "(1.3: start, reboot, rebuild and resize) one per network, in order: the "
 	  "host makes each libvirt network it lacks and the instance's DHCP "
 	  "host entry, and attaches a NIC with that MAC" },
+	{ "image", RPC_T_OBJECT, RPC_OPTIONAL, 0, 0, NULL, image_members,
+	  "(1.4: start, reboot, rebuild and resize) absent: the instance boots "
+	  "diskless.  Present: its disk is a qcow2 overlay on the image, made "
+	  "by the host when the domain is defined and removed with it; "
+	  "rebuild makes it again from the image" },
 	{ NULL },
 };
 
@@ -123,7 +164,7 @@ static const struct rpc_field null_result = {
 };
 
 const struct rpc_method_decl compute_start_instance = {
-	&compute_service, "start_instance", RPC_CAST, "1.3", RPC_ROLE_API,
+	&compute_service, "start_instance", RPC_CAST, "1.4", RPC_ROLE_API,
 	start_args, NULL,
 	"Defines the instance's domain if it has none and starts it unless it "
 	"runs (a paused one is resumed); reports `instance_update`.  With "
@@ -142,7 +183,7 @@ const struct rpc_method_decl compute_stop_instance = {
 };
 
 const struct rpc_method_decl compute_reboot_instance = {
-	&compute_service, "reboot_instance", RPC_CAST, "1.3", RPC_ROLE_API,
+	&compute_service, "reboot_instance", RPC_CAST, "1.4", RPC_ROLE_API,
 	reboot_args, NULL,
 	"Reboots the domain, starting it if it is not running; reports "
 	"`instance_update` (active once it runs again)."
@@ -176,15 +217,15 @@ const struct rpc_method_decl compute_resume_instance = {
 };
 
 const struct rpc_method_decl compute_rebuild_instance = {
-	&compute_service, "rebuild_instance", RPC_CAST, "1.3", RPC_ROLE_API,
+	&compute_service, "rebuild_instance", RPC_CAST, "1.4", RPC_ROLE_API,
 	power_args, NULL,
 	"Destroys the domain and defines it again from the instance as sent "
-	"(its flavor; its image, once there are images), then starts it; "
+	"(its flavor; its disk made again from its image), then starts it; "
 	"reports `instance_update` (active)."
 };
 
 const struct rpc_method_decl compute_resize_instance = {
-	&compute_service, "resize_instance", RPC_CALL, "1.3", RPC_ROLE_API,
+	&compute_service, "resize_instance", RPC_CALL, "1.4", RPC_ROLE_API,
 	power_args, &null_result,
 	"Redefines the stopped domain with the sizes of `instance` (its new "
 	"flavor), in place.  A call: the host answers once it is done, or "
@@ -196,7 +237,8 @@ const struct rpc_method_decl compute_resize_instance = {
 const struct rpc_method_decl compute_terminate_instance = {
 	&compute_service, "terminate_instance", RPC_CAST, "1.0", RPC_ROLE_API,
 	terminate_args, NULL,
-	"Destroys and undefines the domain, removes its DHCP host entries, "
+	"Destroys and undefines the domain, deletes its disk overlay, removes "
+	"its DHCP host entries, "
 	"and removes a libvirt network of novafs's that no domain on the "
 	"host uses any more; does nothing when it is already gone.  A cast, as Nova's: novafs forgets the instance once the broker "
 	"has the request, which waits in the host's durable queue if the host "
@@ -233,7 +275,7 @@ static const struct rpc_method_decl *const compute_methods[] = {
 };
 
 const struct rpc_service_decl compute_service = {
-	"compute", "1.3", NULL, RPC_ROLE_COMPUTE, compute_methods,
+	"compute", "1.4", NULL, RPC_ROLE_COMPUTE, compute_methods,
 	"novafs-compute, one per hypervisor host, consumes `compute` (shared), "
 	"`compute.HOST` and its fanout.  Every handler is idempotent: starting "
 	"a running domain, stopping a stopped one or terminating a missing one "

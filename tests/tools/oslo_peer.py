@@ -121,7 +121,7 @@ class ComputeEndpoint:
     """What a compute host answers, as a Python service would."""
 
     # The version of topic compute (rpc/methods_compute.c) it implements.
-    target = oslo_messaging.Target(version='1.3')
+    target = oslo_messaging.Target(version='1.4')
 
     def __init__(self):
         self.lock = threading.Lock()
