@@ -56,6 +56,8 @@ static const struct field fields[] = {
 	[I_TARGET_RAW] = { "target_state_raw", FIELD_BYTES, 0, NULL, 0 },
 	[I_TARGET] = { "target_state", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 	[I_SPEC_RAW] = { "spec_raw", FIELD_BYTES, 0, NULL, 0 },
+	[I_IMAGE_RAW] = { "image_raw", FIELD_BYTES, 0, NULL, 0 },
+	[I_IMAGE] = { "image", FIELD_TEXT, FIELD_EVENT, NULL, 0 },
 };
 
 /* Text values end with a newline; empty ones are empty. */

@@ -44,6 +44,9 @@ enum {
 	I_TARGET_RAW,   /* the target_state file's bytes, as written */
 	I_TARGET,       /* the target state named there, "" when none */
 	I_SPEC_RAW,     /* the spec file's bytes, as last written */
+	I_IMAGE_RAW,    /* the image file's bytes, as written */
+	I_IMAGE,        /* the image named there, "" when none: booted
+			 * from (image.h), else diskless */
 	I_NFIELDS
 };
 
