@@ -31,6 +31,7 @@
 #include <sys/statvfs.h>
 
 #include "common/log.h"
+#include "fuse_caps.h"
 #include "node.h"
 #include "notify.h"
 #include "obj.h"
@@ -1320,6 +1321,10 @@ int fs_serve(struct fuse_args *args, int (*started)(void),
 		goto out_destroy;
 	if (fuse_session_mount(se, opts.mountpoint) != 0)
 		goto out_signals;
+	if ((rc = fuse_caps_install(se)) < 0) {
+		log_error("cannot hook the FUSE device: %s", strerror(-rc));
+		goto out_unmount;
+	}
 	if (fuse_daemonize(opts.foreground) != 0)
 		goto out_unmount;
 	/* The threads started now never see SIGINT, SIGTERM or SIGHUP, so

@@ -3,7 +3,7 @@
 # its users run it: playbooks in tests/data/ansible create instances
 # (file: state=directory), set their files one at a time or all through
 # spec (copy: content=, a temp file renamed over the attribute), wait for
-# them (cat of state until it matches), change them, delete them
+# them (wait_for: search_regex, which maps the file), change them, delete them
 # (file: state=absent); every second run changes nothing.  Owners and
 # modes asked of the tool either stick or are refused, and bad values fail
 # the run with the errno's message, leaving nothing half done.  Last, the
