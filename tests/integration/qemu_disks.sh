@@ -151,6 +151,7 @@ cast start_instance "$Bu" "$QCOW2" spawning
 check "start B on the restarted host, its domain gone: active" wait_for 30 at_least 2 reports "$Bu" active
 check_eq "... on the overlay it had" "$(stat -c %i "$INSTANCES/$Bu")" "$inode"
 check "... the guest runs on it" running "$Bu"
+check "... the pool runs again" sh -c "virsh -q -c '$URI' pool-info '$POOL' | grep -q '^State: *running'"
 
 # no_image PATH FORMAT: the image member of a path that is no image.
 no_image() { echo "{\"id\":\"$IMAGE_ID\",\"name\":\"tiny\",\"path\":\"$1\",\"disk_format\":\"$2\",\"size\":1,\"virtual_size\":1}"; }
