@@ -8,12 +8,17 @@
  * flavor and disk size: libvirt keeps it with the domain, so a compute
  * host can count the resources its domains hold without a database.
  *
- * For qemu and kvm the machine is minimal: os type hvm, a serial console
- * on a pty (the firmware's output included) and no disk (images come
- * later).  The serial console is logged by virtlogd to a file of the
+ * For qemu and kvm the machine is minimal: os type hvm and a serial
+ * console on a pty (the firmware's output included).  The serial console is logged by virtlogd to a file of the
  * host's console directory (<log file='DIR/instance-<uuid>.log'
  * append='off'/>: each boot starts it afresh), which the compute host
  * tails (console.h).
+ *
+ * An instance with an image (instance.h) has, on every domain type, its
+ * disk (inst->disk, a qcow2 volume the driver made, disk.h) as virtio vda, an iso as
+ * a read-only CD-ROM it boots from, and with a kernel a direct kernel
+ * boot (kernel, initrd, "console=ttyS0", and "root=/dev/vda" when it has
+ * a disk).  Without one it has no disk.
  *
  * Each NIC of the instance is an <interface type='network'> on its
  * network's libvirt network (network.h), with the MAC novafs-network gave
@@ -44,11 +49,14 @@ void domain_xml_console_log(const char *console_dir, const char *uuid,
 /*
  * Appends the domain XML for inst to out.  virt_type is the libvirt domain
  * type: "test", "qemu" or "kvm"; qemu and kvm domains log their serial
- * console into console_dir (NULL: not logged).  Returns 0, or -EINVAL for
- * another virt_type (out is then unchanged).
+ * console into console_dir (NULL: not logged).  The disk is inst->disk.
+ * Returns 0, or -EINVAL for another virt_type (out is then unchanged).
  */
 int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
 		     const char *console_dir, struct strbuf *out);
+
+/* Appends s with the five characters XML gives entities escaped. */
+void domain_xml_escape(struct strbuf *out, const char *s);
 
 /* Appends the novafs metadata element alone (what virDomainGetMetadata
  * returns for NOVAFS_XMLNS, give or take whitespace). */

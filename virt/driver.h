@@ -60,9 +60,10 @@ struct virt_domain_state {
 typedef void (*virt_event_fn)(void *ctx, const char *uuid, bool started);
 
 struct virt_driver_ops {
-	/* Defines the instance's domain if it has none, then starts it
-	 * unless it is running (a paused one is resumed, a suspended one
-	 * restored). */
+	/* Defines the instance's domain if it has none (its disk made
+	 * first, or the one it had before taken again: disk.h), then
+	 * starts it unless it is running (a paused one is resumed, a
+	 * suspended one restored). */
 	int (*power_on)(struct virt_driver *d, const struct virt_instance *inst,
 			struct rpc_error *e);
 	/* Powers the domain off hard if it is active, and drops a managed
@@ -86,15 +87,17 @@ struct virt_driver_ops {
 	int (*resume)(struct virt_driver *d, const char *uuid,
 		      struct rpc_error *e);
 	/* Redefines the shut-off domain with inst's sizes and flavor, when
-	 * the host has room for the growth (capacity.h).  -EBUSY
+	 * the host has room for the growth (capacity.h); its disk grows
+	 * with the flavor's, and never shrinks.  -EBUSY
 	 * ("InstanceInvalidState") when the domain is active or suspended,
 	 * -ENOENT ("NotFound") when it is missing, -ENOSPC
 	 * ("ComputeResourcesUnavailable") when it does not fit; the domain
 	 * is then unchanged. */
 	int (*resize)(struct virt_driver *d, const struct virt_instance *inst,
 		      struct rpc_error *e);
-	/* Powers off and undefines the domain, managed save included;
-	 * success when it is missing. */
+	/* Powers off and undefines the domain, managed save included, then
+	 * deletes its disk (disk.h: never its image); success when either
+	 * is missing. */
 	int (*destroy)(struct virt_driver *d, const char *uuid,
 		       struct rpc_error *e);
 	/* Makes the host ready for inst's NICs before its domain is
@@ -150,6 +153,9 @@ struct virt_driver {
 	const struct virt_driver_ops *ops;
 };
 
+/* Where the instances' disks are unless the configuration says. */
+#define LIBVIRT_INSTANCES_DIR "/var/lib/novafs/instances"
+
 /* The one URI whose hypervisor a test-driver host may size (test_host). */
 #define LIBVIRT_TEST_DEFAULT_URI "test:///default"
 
@@ -163,6 +169,9 @@ struct libvirt_config {
 	 * disk_gb replaces disk_gb. */
 	const struct virt_sizes *test_host;
 	const char *console_dir; /* qemu/kvm serial console logs; NULL: none */
+	/* The directory of the instances' disks, a libvirt storage pool
+	 * (disk.h); NULL: LIBVIRT_INSTANCES_DIR. */
+	const char *instances_dir;
 	/* Where libvirt's events run (virt_event.h); NULL: no events. */
 	struct loop *loop;
 };

@@ -12,14 +12,20 @@
 
 #include "rpc/rpc.h"
 
-void instance_uuid(json_t *obj, char uuid[UUID_STR_LEN])
+/* The UUID member key of obj, lower-cased, into uuid. */
+static void uuid_of(json_t *obj, const char *key, char uuid[UUID_STR_LEN])
 {
-	const char *s = json_string_value(json_object_get(obj, "uuid"));
+	const char *s = json_string_value(json_object_get(obj, key));
 	size_t i;
 
 	for (i = 0; s && s[i] && i < UUID_STR_LEN - 1; i++)
 		uuid[i] = (char)tolower((unsigned char)s[i]);
 	uuid[i] = '\0';
+}
+
+void instance_uuid(json_t *obj, char uuid[UUID_STR_LEN])
+{
+	uuid_of(obj, "uuid", uuid);
 }
 
 static void copy_string(json_t *obj, const char *key, char *buf, size_t size)
@@ -36,19 +42,45 @@ static unsigned long long count(json_t *obj, const char *key)
 	return n > 0 ? (unsigned long long)n : 0;
 }
 
-/* The refusal of field of the instance's NIC i: -EINVAL with e, "nics[i].field:
- * " and the rest. */
+/* The refusal of the instance's member where: -EINVAL with e, "where: "
+ * and the reason. */
+static int refuse(struct rpc_error *e, const char *where, const char *fmt,
+		  va_list ap)
+{
+	char why[256];
+
+	vsnprintf(why, sizeof(why), fmt, ap);
+	return rpc_error_set(e, -EINVAL, "InvalidInput", "%s: %s", where, why);
+}
+
+/* The refusal of field of the instance's NIC i ("nics[i].field: ..."). */
 static int __attribute__((format(printf, 4, 5)))
 nic_invalid(struct rpc_error *e, size_t i, const char *field, const char *fmt, ...)
 {
-	char why[256];
+	char where[64];
 	va_list ap;
+	int rc;
 
+	snprintf(where, sizeof(where), "nics[%zu].%s", i, field);
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	rc = refuse(e, where, fmt, ap);
 	va_end(ap);
-	return rpc_error_set(e, -EINVAL, "InvalidInput", "nics[%zu].%s: %s", i,
-			     field, why);
+	return rc;
+}
+
+/* The refusal of field of the instance's image ("image.field: ..."). */
+static int __attribute__((format(printf, 3, 4)))
+image_invalid(struct rpc_error *e, const char *field, const char *fmt, ...)
+{
+	char where[64];
+	va_list ap;
+	int rc;
+
+	snprintf(where, sizeof(where), "image.%s", field);
+	va_start(ap, fmt);
+	rc = refuse(e, where, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* Parses the dotted quad v (a string: the contract says so) into *a.
@@ -134,6 +166,58 @@ static int nic_from_json(json_t *obj, size_t i, struct virt_nic *nic,
 	return 0;
 }
 
+/* The image file path of obj (an image or its kernel or ramdisk, field of
+ * the image) into buf, which must be absolute: the host resolves no path
+ * against its own working directory. */
+static int image_path(json_t *obj, const char *field, char buf[IMAGE_PATH_MAX],
+		      struct rpc_error *e)
+{
+	copy_string(obj, "path", buf, IMAGE_PATH_MAX);
+	if (buf[0] != '/')
+		return image_invalid(e, field, "\"%s\" is not an absolute path",
+				     buf);
+	return 0;
+}
+
+/* Fills img from the instance's image obj (NULL: none, IMAGE_NONE). */
+static int image_from_json(json_t *obj, struct virt_image *img,
+			   struct rpc_error *e)
+{
+	/* Glance's formats, as a disk: ami is a raw disk with a kernel and
+	 * ramdisk beside it; aki and ari are those, never a disk. */
+	static const struct { const char *format; enum image_kind kind; } kinds[] = {
+		{ "raw", IMAGE_RAW }, { "ami", IMAGE_RAW },
+		{ "qcow2", IMAGE_QCOW2 }, { "iso", IMAGE_ISO },
+	};
+	const char *format = json_string_value(json_object_get(obj, "disk_format"));
+	json_t *kernel = json_object_get(obj, "kernel");
+	json_t *ramdisk = json_object_get(obj, "ramdisk");
+	size_t i;
+	int rc;
+
+	if (!obj)
+		return 0;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(format, kinds[i].format) == 0)
+			img->kind = kinds[i].kind;
+	if (img->kind == IMAGE_NONE)
+		return image_invalid(e, "disk_format", "an %s image is a %s: an "
+				     "instance boots from a disk image that names "
+				     "it, not from it", format,
+				     strcmp(format, "aki") == 0 ? "kernel" : "ramdisk");
+	uuid_of(obj, "id", img->id);
+	copy_string(obj, "name", img->name, sizeof(img->name));
+	img->virtual_size = count(obj, "virtual_size");
+	rc = image_path(obj, "path", img->path, e);
+	if (rc == 0 && kernel)
+		rc = image_path(kernel, "kernel.path", img->kernel, e);
+	if (rc == 0 && ramdisk && !kernel)
+		rc = image_invalid(e, "ramdisk", "a ramdisk needs a kernel");
+	if (rc == 0 && ramdisk)
+		rc = image_path(ramdisk, "ramdisk.path", img->ramdisk, e);
+	return rc;
+}
+
 int instance_from_json(json_t *obj, struct virt_instance *inst,
 		       struct rpc_error *e)
 {
@@ -165,5 +249,5 @@ int instance_from_json(json_t *obj, struct virt_instance *inst,
 		}
 		inst->nnics = i + 1;
 	}
-	return 0;
+	return image_from_json(json_object_get(obj, "image"), &inst->image, e);
 }

@@ -12,6 +12,9 @@
  * its addresses mean is checked here, with common/netaddr.h, before
  * anything touches libvirt: a NIC whose gateway lies outside its network,
  * say, fails the request with InvalidInput and leaves the host as it was.
+ * So is what an image means: its disk format as a disk (a kernel or a
+ * ramdisk is not one), and absolute paths.  Whether the files are there
+ * is the driver's to find out (disk.h), when it needs them.
  */
 #ifndef NOVAFS_VIRT_INSTANCE_H
 #define NOVAFS_VIRT_INSTANCE_H
@@ -49,6 +52,29 @@ struct virt_nic {
 	uint8_t mac[6];                   /* locally administered unicast */
 };
 
+/* A path of the image store, as the contract bounds it, and its NUL. */
+#define IMAGE_PATH_MAX 4096
+
+/* What an instance's image is to the host: how its disk is made (disk.h)
+ * and attached (domain_xml.h). */
+enum image_kind {
+	IMAGE_NONE,     /* no image: the instance boots diskless */
+	IMAGE_RAW,      /* raw and ami: the backing file of a qcow2 overlay */
+	IMAGE_QCOW2,    /* the backing file of a qcow2 overlay */
+	IMAGE_ISO,      /* a CD-ROM, read-only; the disk, if any, is blank */
+};
+
+/* The image an instance boots from (the contract's "image"). */
+struct virt_image {
+	enum image_kind kind;
+	char id[UUID_STR_LEN];
+	char name[INSTANCE_NAME_MAX];
+	char path[IMAGE_PATH_MAX];
+	unsigned long long virtual_size;  /* bytes */
+	char kernel[IMAGE_PATH_MAX];      /* "": no direct kernel boot */
+	char ramdisk[IMAGE_PATH_MAX];     /* "": none; only with a kernel */
+};
+
 struct virt_instance {
 	char uuid[UUID_STR_LEN];          /* canonical, lower case */
 	char name[INSTANCE_NAME_MAX];
@@ -58,6 +84,11 @@ struct virt_instance {
 	unsigned long long disk_gb;
 	struct virt_nic nics[RPC_MAX_NICS];  /* in the request's order */
 	size_t nnics;
+	struct virt_image image;          /* kind IMAGE_NONE: none */
+	/* Not the request's: the path of its disk volume (disk.h), which
+	 * the driver sets (borrowed) on its own copy before it builds the
+	 * domain (domain_xml.h); NULL: no disk. */
+	const char *disk;
 };
 
 /* The uuid of an instance object that passed its declaration, lower-cased
@@ -66,12 +97,15 @@ void instance_uuid(json_t *obj, char uuid[UUID_STR_LEN]);
 
 /*
  * Fills inst from an instance object that passed its declaration
- * (compute_start_instance's "instance"), its NICs included.  Returns 0, or
- * -EINVAL with e (class "InvalidInput", naming the NIC and its field) when
- * a NIC is not valid: an address that does not parse or lies outside its
- * network, a DHCP range upside down, an IP outside the range or equal to
- * the gateway, a MAC that is not locally administered unicast, a bridge
- * name that is not one, two NICs on one network or with one MAC.
+ * (compute_start_instance's "instance"), its NICs and image included.
+ * Returns 0, or -EINVAL with e (class "InvalidInput", naming the NIC or
+ * image and its field) when a NIC is not valid: an address that does not
+ * parse or lies outside its network, a DHCP range upside down, an IP
+ * outside the range or equal to the gateway, a MAC that is not locally
+ * administered unicast, a bridge name that is not one, two NICs on one
+ * network or with one MAC; or when the image is not one to boot from: an
+ * aki or ari (a kernel or ramdisk, which only a disk image names), a path
+ * that is not absolute, a ramdisk without a kernel.
  */
 int instance_from_json(json_t *obj, struct virt_instance *inst,
 		       struct rpc_error *e);

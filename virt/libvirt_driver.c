@@ -16,10 +16,12 @@
  * instance keeps its resources; a domain that cannot be read fails the
  * listing rather than go uncounted, unless it vanished meanwhile.
  *
- * The host's libvirt networks for NICs are network.c's, on this driver's
- * connection: plug_nics, domain_nics and unplug_nics only connect and
- * hand over, so that the network code shares the connection and its
- * reconnects.
+ * The host's libvirt networks for NICs are network.c's, and the
+ * instances' disks disk.c's, on this driver's connection: plug_nics,
+ * domain_nics and unplug_nics only connect and hand over, and a define
+ * makes the disk it needs first (deleting it again when the define
+ * fails) and destroy deletes it after the domain, so that the network
+ * and disk code share the connection and its reconnects.
  *
  * A test-driver host of a given size (libvirt_config.test_host) runs on
  * a private test hypervisor: libvirt's test driver reads a host's
@@ -43,6 +45,7 @@
 #include "common/strbuf.h"
 #include "rpc/rpc.h"
 #include "capacity.h"
+#include "disk.h"
 #include "domain_xml.h"
 #include "network.h"
 #include "virt_event.h"
@@ -53,6 +56,7 @@ struct libvirt_driver {
 	char *uri;
 	int test_fd;                /* the private test host's definition; -1: none */
 	char *console_dir;          /* NULL: no console logs */
+	char *instances_dir;        /* the disks' pool (disk.h) */
 	char virt_type[16];
 	long long disk_gb;          /* > 0: configured capacity */
 	bool events;                /* an event loop is registered */
@@ -204,30 +208,54 @@ static bool running(int state)
 	return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED;
 }
 
+/*
+ * Defines the domain of inst (anew, or over the shut-off one it has), its
+ * disk made or grown first (disk.h), into *dom.  A disk made here is
+ * deleted again when the define fails.  Returns 0 or -errno with e.
+ */
+static int lv_define(struct libvirt_driver *lv, const struct virt_instance *inst,
+		     virDomainPtr *dom, struct rpc_error *e)
+{
+	struct strbuf xml = STRBUF_INIT, disk = STRBUF_INIT;
+	struct rpc_error ignored = { 0 };
+	struct virt_instance def = *inst;
+	bool made = false;
+	int r;
+
+	*dom = NULL;
+	r = disk_prepare(lv->conn, lv->instances_dir, inst, &disk, &made, e);
+	if (r < 0)
+		goto out;
+	def.disk = disk.len ? disk.buf : NULL;
+	r = domain_xml_build(&def, lv->virt_type, lv->console_dir, &xml);
+	if (r < 0) {
+		rpc_error_set(e, r, "InvalidInput", "unknown virt type %s",
+			      lv->virt_type);
+		goto out;
+	}
+	*dom = virDomainDefineXML(lv->conn, xml.buf);
+	if (!*dom)
+		r = libvirt_error(e);
+out:
+	if (r < 0 && made)
+		disk_delete(lv->conn, lv->instances_dir, inst->uuid, &ignored);
+	strbuf_release(&disk);
+	strbuf_release(&xml);
+	return r;
+}
+
 static int lv_power_on(struct virt_driver *d, const struct virt_instance *inst,
 		       struct rpc_error *e)
 {
 	struct libvirt_driver *lv = to_lv(d);
-	struct strbuf xml = STRBUF_INIT;
 	virDomainPtr dom = NULL;
 	int state, r;
 
 	r = lv_lookup(lv, inst->uuid, &dom, e);
+	if (r == 0 && !dom)
+		r = lv_define(lv, inst, &dom, e);
 	if (r < 0)
 		goto out;
-	if (!dom) {
-		r = domain_xml_build(inst, lv->virt_type, lv->console_dir, &xml);
-		if (r < 0) {
-			rpc_error_set(e, r, "InvalidInput", "unknown virt type %s",
-				      lv->virt_type);
-			goto out;
-		}
-		dom = virDomainDefineXML(lv->conn, xml.buf);
-		if (!dom) {
-			r = libvirt_error(e);
-			goto out;
-		}
-	}
 	state = r = domain_state(dom, e);
 	if (r < 0)
 		goto out;
@@ -243,7 +271,6 @@ static int lv_power_on(struct virt_driver *d, const struct virt_instance *inst,
 out:
 	if (dom)
 		virDomainFree(dom);
-	strbuf_release(&xml);
 	return r;
 }
 
@@ -353,10 +380,15 @@ static int op_destroy(struct libvirt_driver *lv, virDomainPtr dom, int state,
 	return r;
 }
 
+/* The disk goes after the domain, which holds it until then; also when
+ * the domain is missing (a define that failed half-way, a redelivery). */
 static int lv_destroy(struct virt_driver *d, const char *uuid,
 		      struct rpc_error *e)
 {
-	return with_domain(d, uuid, op_destroy, e);
+	struct libvirt_driver *lv = to_lv(d);
+	int r = with_domain(d, uuid, op_destroy, e);
+
+	return r < 0 ? r : disk_delete(lv->conn, lv->instances_dir, uuid, e);
 }
 
 /* Nova's libvirt driver's mapping (LIBVIRT_POWER_STATE): a domain shutting
@@ -609,7 +641,6 @@ static int lv_resize(struct virt_driver *d, const struct virt_instance *inst,
 	struct virt_domain_state *doms = NULL;
 	struct virt_sizes want, have, used;
 	struct virt_host_info h;
-	struct strbuf xml = STRBUF_INIT;
 	virDomainPtr dom = NULL, redefined = NULL;
 	size_t n = 0;
 	int r, state;
@@ -652,22 +683,13 @@ static int lv_resize(struct virt_driver *d, const struct virt_instance *inst,
 	r = capacity_check_growth(&h.total, &used, &have, &want, e);
 	if (r < 0)
 		goto out;
-	r = domain_xml_build(inst, lv->virt_type, lv->console_dir, &xml);
-	if (r < 0) {
-		rpc_error_set(e, r, "InvalidInput", "unknown virt type %s",
-			      lv->virt_type);
-		goto out;
-	}
-	redefined = virDomainDefineXML(lv->conn, xml.buf);
-	if (!redefined)
-		r = libvirt_error(e);
+	r = lv_define(lv, inst, &redefined, e);
 out:
 	if (redefined)
 		virDomainFree(redefined);
 	if (dom)
 		virDomainFree(dom);
 	free(doms);
-	strbuf_release(&xml);
 	return r;
 }
 
@@ -706,6 +728,7 @@ static void lv_close(struct virt_driver *d)
 		close(lv->test_fd);
 	free(lv->uri);
 	free(lv->console_dir);
+	free(lv->instances_dir);
 	free(lv);
 }
 
@@ -781,6 +804,31 @@ out:
 	return r;
 }
 
+/*
+ * Sets lv->instances_dir to dir as libvirt spells a pool's path (it drops
+ * repeated and trailing slashes), so that the pool found is compared
+ * with the same path.  Returns 0, or -EINVAL with e for a relative dir.
+ */
+static int instances_dir(struct libvirt_driver *lv, const char *dir,
+			 struct rpc_error *e)
+{
+	char *p, *q;
+
+	if (dir[0] != '/')
+		return rpc_error_set(e, -EINVAL, "InvalidInput", "the instances "
+				     "directory %s is not an absolute path", dir);
+	lv->instances_dir = strdup(dir);
+	if (!lv->instances_dir)
+		return rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	for (p = q = lv->instances_dir; *p; p++)
+		if (*p != '/' || q == lv->instances_dir || q[-1] != '/')
+			*q++ = *p;
+	if (q > lv->instances_dir + 1 && q[-1] == '/')
+		q--;
+	*q = '\0';
+	return 0;
+}
+
 int libvirt_driver_open(const struct libvirt_config *cfg,
 			struct virt_driver **out, struct rpc_error *e)
 {
@@ -814,6 +862,9 @@ int libvirt_driver_open(const struct libvirt_config *cfg,
 	if (r == 0 && cfg->console_dir &&
 	    !(lv->console_dir = strdup(cfg->console_dir)))
 		r = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	if (r == 0)
+		r = instances_dir(lv, cfg->instances_dir ? cfg->instances_dir :
+				  LIBVIRT_INSTANCES_DIR, e);
 	if (r == 0)
 		r = lv_ensure_conn(lv, e);
 	if (r < 0)

@@ -38,6 +38,7 @@ struct compute_config {
 	struct virt_sizes test_host;   /* 0: not set, the TEST_HOST_* default */
 	long long shutdown_timeout_s;
 	char *console_dir;
+	char *instances_dir;
 };
 
 static int check_virt_type(const char *value, enum opt_source from, char *err,
@@ -47,6 +48,16 @@ static int check_virt_type(const char *value, enum opt_source from, char *err,
 	    strcmp(value, "kvm") == 0)
 		return 0;
 	snprintf(err, errlen, "\"%s\" is not test, qemu or kvm", value);
+	return -EINVAL;
+}
+
+/* libvirt resolves no relative pool path, and neither does the host. */
+static int check_absolute(const char *value, enum opt_source from, char *err,
+			  size_t errlen)
+{
+	if (value[0] == '/')
+		return 0;
+	snprintf(err, errlen, "\"%s\" is not an absolute path", value);
 	return -EINVAL;
 }
 
@@ -91,6 +102,11 @@ static const struct opt compute_options[] = {
 	  offsetof(struct compute_config, console_dir), "/var/lib/novafs/console",
 	  0, 0, NULL, "DIR",
 	  "where virtlogd writes qemu/kvm domains' serial consoles", NULL },
+	{ "compute", "instances_dir", "--instances-dir", OPT_STR,
+	  offsetof(struct compute_config, instances_dir), LIBVIRT_INSTANCES_DIR,
+	  0, 0, NULL, "DIR",
+	  "the instances' disks (qcow2 overlays on their images): a libvirt dir "
+	  "storage pool, made when the first disk is", check_absolute },
 	OPT_END
 };
 
@@ -167,6 +183,7 @@ int main(int argc, char **argv)
 	lv.uri = cfg.libvirt_uri;
 	lv.virt_type = cfg.virt_type;
 	lv.loop = d.loop;
+	lv.instances_dir = cfg.instances_dir;
 	rc = host_size(&cfg, &lv, &e);
 	if (rc < 0) {
 		log_error("%s", e.message);

@@ -32,6 +32,11 @@
  * (terminate, the first half of a rebuild) takes its entries with it, and
  * the networks no other domain uses: its interfaces are read before it is
  * undefined, since afterwards nothing says which they were.
+ *
+ * Disks (disk.h) are the driver's: a define makes the instance's disk
+ * from its image and a destroy deletes it, so a rebuild (destroy, then
+ * start) makes it again from the image it is sent, and a terminate of
+ * an instance whose domain is already gone still deletes its disk.
  */
 #include "manager.h"
 

@@ -17,8 +17,10 @@ DEPS_TEST="python3 util-linux jq python3-oslo.messaging python3-amqp ansible-cor
 # A real hypervisor: `make run LIBVIRT=qemu` and tests/integration/qemu.sh
 # (libvirtd, virtlogd, QEMU; SeaBIOS prints on the serial console;
 # dnsmasq-base, only recommended by libvirt-daemon, serves the DHCP of
-# the libvirt networks of NICs, tests/integration/qemu_networks.sh).
-DEPS_QEMU="libvirt-daemon-system qemu-system-x86 seabios dnsmasq-base"
+# the libvirt networks of NICs, tests/integration/qemu_networks.sh;
+# qemu-utils: qemu-img, which libvirt's dir storage pool runs to make the
+# instances' qcow2 overlays, tests/integration/qemu_disks.sh).
+DEPS_QEMU="libvirt-daemon-system qemu-system-x86 seabios dnsmasq-base qemu-utils"
 
 deps_missing() {
 	local p

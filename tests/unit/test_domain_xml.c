@@ -5,6 +5,7 @@
  * test:///default hypervisor, and on a private one of a given size.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <libvirt/libvirt.h>
@@ -126,6 +127,8 @@ static void test_xml(void)
 	CHECK(strstr(xml.buf, "<novafs:disk_gb>20</novafs:disk_gb>") != NULL);
 	CHECK(strstr(xml.buf, "<serial") == NULL);
 	CHECK(strstr(xml.buf, "<bios") == NULL);
+	CHECK_MSG(strstr(xml.buf, "<disk") == NULL && strstr(xml.buf, "<boot") == NULL &&
+		  strstr(xml.buf, "<kernel") == NULL, "no image: diskless");
 	CHECK_INT(domain_xml_metadata_disk_gb(xml.buf, &disk), 0);
 	CHECK_INT(disk, 20);
 
@@ -177,6 +180,161 @@ static void test_xml(void)
 		  -ENOENT);
 	CHECK_INT(domain_xml_metadata_text(NULL, "flavor", &xml), -ENOENT);
 	CHECK_INT(xml.len, 0);
+	strbuf_release(&xml);
+}
+
+#define IMAGE_ID "0A1B2C3D-4E5F-4061-8293-A4B5C6D7E8F9"
+
+/* An instance of instance_json() booting from an image of format. */
+static json_t *image_instance_json(const char *format)
+{
+	json_t *obj = instance_json();
+
+	json_object_set_new(obj, "image", json_pack(
+		"{s:s, s:s, s:s, s:s, s:i, s:I}", "id", IMAGE_ID,
+		"name", "cirros", "path", "/images/cirros", "disk_format", format,
+		"size", 1024, "virtual_size", (json_int_t)(1LL << 32)));
+	return obj;
+}
+
+/* A kernel or ramdisk member at path. */
+static json_t *image_file(const char *path)
+{
+	return json_pack("{s:s, s:s, s:s}", "id", IMAGE_ID, "name", "k",
+			 "path", path);
+}
+
+static void test_image_parsing(void)
+{
+	static const struct { const char *format; enum image_kind kind; } kinds[] = {
+		{ "raw", IMAGE_RAW }, { "ami", IMAGE_RAW }, { "qcow2", IMAGE_QCOW2 },
+		{ "iso", IMAGE_ISO },
+	};
+	struct virt_instance inst;
+	struct rpc_error e = { 0 };
+	json_t *obj = instance_json(), *img;
+	size_t i;
+
+	CHECK_INT(instance_from_json(obj, &inst, &e), 0);
+	CHECK_MSG(inst.image.kind == IMAGE_NONE && !inst.disk,
+		  "no image: diskless");
+	json_decref(obj);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		obj = image_instance_json(kinds[i].format);
+		CHECK_INT(instance_from_json(obj, &inst, &e), 0);
+		CHECK_MSG(inst.image.kind == kinds[i].kind, "%s is kind %d",
+			  kinds[i].format, kinds[i].kind);
+		json_decref(obj);
+	}
+	CHECK_STR(inst.image.id, "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9");
+	CHECK_STR(inst.image.name, "cirros");
+	CHECK_STR(inst.image.path, "/images/cirros");
+	CHECK_INT(inst.image.virtual_size, 1LL << 32);
+	CHECK_STR(inst.image.kernel, "");
+
+	obj = image_instance_json("aki");
+	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
+	CHECK_STR(e.cls, "InvalidInput");
+	CHECK_STR(e.message, "image.disk_format: an aki image is a kernel: an "
+		  "instance boots from a disk image that names it, not from it");
+	json_decref(obj);
+	obj = image_instance_json("ari");
+	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
+	CHECK(strstr(e.message, "an ari image is a ramdisk") != NULL);
+	json_decref(obj);
+
+	obj = image_instance_json("ami");
+	img = json_object_get(obj, "image");
+	json_object_set_new(img, "path", json_string("images/cirros"));
+	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
+	CHECK_STR(e.message, "image.path: \"images/cirros\" is not an absolute path");
+	json_object_set_new(img, "path", json_string("/images/cirros"));
+	json_object_set_new(img, "ramdisk", image_file("/images/initrd"));
+	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
+	CHECK_STR(e.message, "image.ramdisk: a ramdisk needs a kernel");
+	json_object_set_new(img, "kernel", image_file("vmlinuz"));
+	CHECK_INT(instance_from_json(obj, &inst, &e), -EINVAL);
+	CHECK_STR(e.message, "image.kernel.path: \"vmlinuz\" is not an absolute path");
+	json_object_set_new(img, "kernel", image_file("/images/vmlinuz"));
+	CHECK_INT(instance_from_json(obj, &inst, &e), 0);
+	CHECK_STR(inst.image.kernel, "/images/vmlinuz");
+	CHECK_STR(inst.image.ramdisk, "/images/initrd");
+	json_decref(obj);
+}
+
+/* The XML of inst of an image of format, on a disk at disk (or none),
+ * into xml (reset first). */
+static void image_xml(const char *format, const char *disk, bool kernel,
+		      struct strbuf *xml)
+{
+	struct virt_instance inst;
+	json_t *obj = image_instance_json(format);
+
+	if (kernel) {
+		json_object_set_new(json_object_get(obj, "image"), "kernel",
+				    image_file("/images/vm'linuz"));
+		json_object_set_new(json_object_get(obj, "image"), "ramdisk",
+				    image_file("/images/initrd"));
+	}
+	CHECK_INT(instance_from_json(obj, &inst, NULL), 0);
+	json_decref(obj);
+	inst.disk = disk;
+	strbuf_reset(xml);
+	CHECK_INT(domain_xml_build(&inst, "qemu", "/c", xml), 0);
+}
+
+static void test_xml_images(void)
+{
+	struct strbuf xml = STRBUF_INIT;
+
+	/* An overlay on a qcow2 image, booted from by the firmware. */
+	image_xml("qcow2", "/var/lib/novafs/instances/" LUUID, false, &xml);
+	CHECK(strstr(xml.buf,
+		     "    <disk type='file' device='disk'>\n"
+		     "      <driver name='qemu' type='qcow2'/>\n"
+		     "      <source file='/var/lib/novafs/instances/" LUUID "'/>\n"
+		     "      <backingStore type='file'>\n"
+		     "        <format type='qcow2'/>\n"
+		     "        <source file='/images/cirros'/>\n"
+		     "        <backingStore/>\n"
+		     "      </backingStore>\n"
+		     "      <target dev='vda' bus='virtio'/>\n"
+		     "    </disk>\n") != NULL);
+	CHECK(strstr(xml.buf, "    <type>hvm</type>\n    <boot dev='hd'/>\n") != NULL);
+	CHECK(strstr(xml.buf, "<kernel>") == NULL);
+	CHECK(strstr(xml.buf, "device='cdrom'") == NULL);
+	CHECK_MSG(strstr(xml.buf, "<serial type='pty'>") != NULL,
+		  "the serial console stays");
+
+	/* ami: raw, with a direct kernel boot on the disk. */
+	image_xml("ami", "/i/d", true, &xml);
+	CHECK(strstr(xml.buf, "<format type='raw'/>") != NULL);
+	CHECK(strstr(xml.buf, "    <type>hvm</type>\n"
+		     "    <kernel>/images/vm&apos;linuz</kernel>\n"
+		     "    <initrd>/images/initrd</initrd>\n"
+		     "    <cmdline>console=ttyS0 root=/dev/vda</cmdline>\n"
+		     "    <bios useserial='yes'/>\n") != NULL);
+	CHECK_MSG(strstr(xml.buf, "<boot ") == NULL, "the kernel boots, not a device");
+
+	/* iso: a read-only CD-ROM first, then a blank disk. */
+	image_xml("iso", "/i/d", false, &xml);
+	CHECK(strstr(xml.buf,
+		     "    <disk type='file' device='cdrom'>\n"
+		     "      <driver name='qemu' type='raw'/>\n"
+		     "      <source file='/images/cirros'/>\n"
+		     "      <target dev='hdc' bus='ide'/>\n"
+		     "      <readonly/>\n"
+		     "    </disk>\n") != NULL);
+	CHECK(strstr(xml.buf, "<boot dev='cdrom'/>\n    <boot dev='hd'/>") != NULL);
+	CHECK_MSG(strstr(xml.buf, "<backingStore") == NULL,
+		  "an iso backs no disk");
+	CHECK(strstr(xml.buf, "<source file='/i/d'/>") != NULL);
+
+	/* iso without a disk, with a kernel: no root. */
+	image_xml("iso", NULL, true, &xml);
+	CHECK(strstr(xml.buf, "<cmdline>console=ttyS0</cmdline>") != NULL);
+	CHECK(strstr(xml.buf, "device='disk'") == NULL);
+	CHECK(strstr(xml.buf, "device='cdrom'") != NULL);
 	strbuf_release(&xml);
 }
 
@@ -479,6 +637,8 @@ int main(void)
 	test_instance_parsing();
 	test_instance_contract();
 	test_xml();
+	test_image_parsing();
+	test_xml_images();
 	test_update_args();
 	test_libvirt_driver();
 	test_libvirt_lifecycle();

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# qemu_disks.sh - instances' disks on a real hypervisor, qemu:///system
+# with virt_type qemu, driven over the bus: a tiny raw and a tiny qcow2
+# image in the test's directory, an instance started from each has a
+# qcow2 overlay in the instances directory (a libvirt storage pool of
+# this test alone) backed by its image, of the flavor's size, which the
+# firmware finds (it boots from it, and finds nothing to boot); a
+# redelivered start reuses the overlay, a rebuild makes it again from
+# the other image; a host restarted with an overlay, no domain and its
+# pool stopped takes the overlay again; missing and directory images
+# fail the start and make nothing; a terminate right behind a start
+# leaves nothing; terminate deletes the overlay and never the image,
+# whose bytes the guests never changed.  Every domain, volume and the pool go at the end,
+# also when the test fails.  Needs libvirtd, QEMU and qemu-img (started
+# here when libvirtd does not run; exit 77 where it cannot).
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/libvirtd.sh"
+
+URI=qemu:///system
+A=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4a01
+Bu=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4a02
+C=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4a03
+IMAGE_ID=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4aff
+CONSOLE=$TEST_TMP/console
+IMAGES=$TEST_TMP/images
+INSTANCES=$TEST_TMP/instances
+POOL=novafs$(echo "$INSTANCES" | tr / - | tr -c 'A-Za-z0-9._\n-' _)
+HEARD=$LOGS/listener.log
+NODE1_LOG=$LOGS/compute-node1.log
+GIB=1073741824
+
+for tool in qemu-system-x86_64 qemu-img; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "# skip: $tool is not installed (tests/lib/deps.sh: DEPS_QEMU)"
+		exit 77
+	fi
+done
+libvirtd_require
+# QEMU runs as libvirt-qemu: libvirt hands it the disks, not the
+# directories above them, which it must be able to traverse.  tests/run.sh
+# makes its directory 0700; it is put back as it was.
+WORK=$(dirname "$TEST_TMP")
+WORK_MODE=$(stat -c %a "$WORK")
+chmod o+x "$WORK" "$TEST_TMP"
+cleanup() {
+	local u
+	stop_stack
+	for u in "$A" "$Bu" "$C"; do
+		virsh -q -c "$URI" destroy "instance-$u" >/dev/null 2>&1
+		virsh -q -c "$URI" undefine --managed-save "instance-$u" >/dev/null 2>&1
+		virsh -q -c "$URI" vol-delete --pool "$POOL" "$u" >/dev/null 2>&1
+	done
+	virsh -q -c "$URI" pool-destroy "$POOL" >/dev/null 2>&1
+	virsh -q -c "$URI" pool-undefine "$POOL" >/dev/null 2>&1
+	chmod "$WORK_MODE" "$WORK"
+	libvirtd_stop
+}
+trap cleanup EXIT
+
+mkdir -p "$IMAGES/a-directory"
+qemu-img create -q -f raw "$IMAGES/tiny.raw" 1M
+printf 'a raw image' | dd of="$IMAGES/tiny.raw" conv=notrunc status=none
+qemu-img create -q -f qcow2 "$IMAGES/tiny.qcow2" 2M
+SUM=$(cd "$IMAGES" && sha256sum tiny.raw tiny.qcow2)
+
+# image FILE FORMAT: the image member of FILE in $IMAGES.
+image() {
+	local size
+	size=$(stat -c %s "$IMAGES/$1")
+	echo "{\"id\":\"$IMAGE_ID\",\"name\":\"tiny\",\"path\":\"$IMAGES/$1\",\"disk_format\":\"$2\",\"size\":$size,\"virtual_size\":$(qemu-img info --output=json "$IMAGES/$1" | jq '."virtual-size"')}"
+}
+RAW=$(image tiny.raw raw)
+QCOW2=$(image tiny.qcow2 qcow2)
+inst() { echo "{\"uuid\":\"$1\",\"name\":\"d$1\",\"flavor\":\"m1.nano\",\"vcpus\":1,\"memory_mb\":64,\"disk_gb\":1,\"image\":$2}"; }
+cast() {
+	rpc_as novafs cast compute.node1 "$1" \
+		"{\"instance\":$(inst "$2" "$3"),\"expected_task_state\":\"$4\"}" >/dev/null
+}
+terminate() {
+	rpc_as novafs cast compute.node1 terminate_instance \
+		"{\"instance\":{\"uuid\":\"$1\",\"name\":\"d\"}}" >/dev/null
+}
+# reports UUID VM: how many instance_updates said VM for UUID.
+reports() {
+	grep '"method":"instance_update"' "$HEARD" | jq -c --arg u "$1" --arg v "$2" \
+		'select(.args.uuid == $u and .args.vm_state == $v)' | wc -l
+}
+at_least() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
+fault() {
+	grep '"method":"instance_update"' "$HEARD" | jq -r --arg u "$1" \
+		'select(.args.uuid == $u and .args.fault != null) |
+		 .args.fault.class + ": " + .args.fault.message' | tail -n 1
+}
+deleted() { [ "$(grep -c "terminate_instance instance $1: deleted" "$NODE1_LOG")" -ge "${2:-1}" ]; }
+# info UUID: what qemu-img says of UUID's overlay (-U: QEMU holds it).
+info() { qemu-img info -U --output=json "$INSTANCES/$1"; }
+# overlay UUID IMAGE FORMAT: UUID's overlay is qcow2 on IMAGE of FORMAT,
+# of the flavor's 1 GB.
+overlay() {
+	info "$1" | jq -e --arg b "$IMAGES/$2" --arg f "$3" --argjson s "$GIB" \
+		'.format == "qcow2" and ."backing-filename" == $b and
+		 ."backing-filename-format" == $f and ."virtual-size" == $s'
+}
+console_says() {
+	grep '"method":"console_output"' "$HEARD" |
+		jq -j --arg u "$1" 'select(.args.uuid == $u) | .args.data' | grep -q "$2"
+}
+running() { [ "$(virsh -q -c "$URI" domstate "instance-$1" 2>/dev/null)" = running ]; }
+ours() { virsh -q -c "$URI" list --all --name | grep -E "instance-($A|$Bu|$C)"; }
+
+spawn listener "$B/tests/rpcctl" --config "$(identity novafs)" --amqp "$AMQP_URL" \
+	listen conductor
+wait_for 10 grep -q '^listening' "$HEARD" || diag "listener did not start"
+node1() {
+	REPORT_INTERVAL=60 start_compute node1 --libvirt-uri "$URI" --virt-type qemu \
+		--console-dir "$CONSOLE" --instances-dir "$INSTANCES"
+}
+node1
+check "node1 serves qemu:///system" wait_for 10 grep -q "serving topic compute (libvirt $URI, virt type qemu)" "$NODE1_LOG"
+
+cast start_instance "$A" "$RAW" spawning
+check "start A from the raw image: active" wait_for 30 at_least 1 reports "$A" active
+check "... its overlay: qcow2 on the raw image, 1 GB" overlay "$A" tiny.raw raw
+check "... in the test's pool, which runs" sh -c "virsh -q -c '$URI' vol-list --pool '$POOL' | grep -q '$INSTANCES/$A'"
+check "... the guest runs on it" running "$A"
+check "... and its firmware tries to boot it" wait_for 30 console_says "$A" "Booting from Hard Disk"
+cast start_instance "$Bu" "$QCOW2" spawning
+check "start B from the qcow2 image: active" wait_for 30 at_least 1 reports "$Bu" active
+check "... its overlay: qcow2 on the qcow2 image, 1 GB" overlay "$Bu" tiny.qcow2 qcow2
+check "... the guest runs on it" running "$Bu"
+
+inode=$(stat -c %i "$INSTANCES/$A")
+cast start_instance "$A" "$RAW" spawning
+check "start A again (a redelivery): active" wait_for 30 at_least 2 reports "$A" active
+check_eq "... the same overlay" "$(stat -c %i "$INSTANCES/$A")" "$inode"
+
+cast rebuild_instance "$A" "$QCOW2" rebuilding
+check "rebuild A from the qcow2 image: active" wait_for 30 at_least 3 reports "$A" active
+check "... its overlay is made again, on that image" overlay "$A" tiny.qcow2 qcow2
+check "... the guest runs on it" running "$A"
+
+# A host restarted with an overlay whose domain went meanwhile, and its
+# pool stopped (as by a libvirtd that does not autostart it).
+stop compute-node1
+virsh -q -c "$URI" destroy "instance-$Bu" >/dev/null
+virsh -q -c "$URI" undefine "instance-$Bu" >/dev/null
+virsh -q -c "$URI" pool-destroy "$POOL" >/dev/null
+inode=$(stat -c %i "$INSTANCES/$Bu")
+node1
+cast start_instance "$Bu" "$QCOW2" spawning
+check "start B on the restarted host, its domain gone: active" wait_for 30 at_least 2 reports "$Bu" active
+check_eq "... on the overlay it had" "$(stat -c %i "$INSTANCES/$Bu")" "$inode"
+check "... the guest runs on it" running "$Bu"
+check "... the pool runs again" sh -c "virsh -q -c '$URI' pool-info '$POOL' | grep -q '^State: *running'"
+
+# no_image PATH FORMAT: the image member of a path that is no image.
+no_image() { echo "{\"id\":\"$IMAGE_ID\",\"name\":\"tiny\",\"path\":\"$1\",\"disk_format\":\"$2\",\"size\":1,\"virtual_size\":1}"; }
+cast start_instance "$C" "$(no_image "$IMAGES/gone.raw" raw)" spawning
+check "start C from an image that does not exist: error" wait_for 30 at_least 1 reports "$C" error
+check_eq "... ImageNotFound" "$(fault "$C")" \
+	"ImageNotFound: image $IMAGE_ID (tiny): its file $IMAGES/gone.raw: No such file or directory"
+check "... no overlay" test ! -e "$INSTANCES/$C"
+cast start_instance "$C" "$(no_image "$IMAGES/a-directory" qcow2)" spawning
+check "start C from a directory: error" wait_for 30 at_least 2 reports "$C" error
+check_eq "... ImageUnacceptable" "$(fault "$C")" \
+	"ImageUnacceptable: image $IMAGE_ID (tiny): its file $IMAGES/a-directory is not a regular file"
+check "... no overlay, no domain" sh -c "test ! -e '$INSTANCES/$C' && ! virsh -q -c '$URI' dominfo instance-$C"
+
+# A terminate right behind a start (and a redelivered terminate).
+cast start_instance "$C" "$RAW" spawning
+terminate "$C"
+terminate "$C"
+check "start C, terminate it at once, twice: deleted" wait_for 30 deleted "$C" 2
+check "... no overlay, no domain" sh -c "test ! -e '$INSTANCES/$C' && ! virsh -q -c '$URI' dominfo instance-$C"
+
+terminate "$A"
+terminate "$Bu"
+check "terminate A and B" wait_for 30 sh -c "grep -q 'terminate_instance instance $A: deleted' '$NODE1_LOG' && grep -q 'terminate_instance instance $Bu: deleted' '$NODE1_LOG'"
+check "... their overlays are gone" sh -c "test ! -e '$INSTANCES/$A' && test ! -e '$INSTANCES/$Bu'"
+check_eq "... no volume in the pool" "$(virsh -q -c "$URI" vol-list --pool "$POOL" | awk 'NF' | wc -l)" 0
+check_eq "... the images are still there, their bytes unchanged" \
+	"$(cd "$IMAGES" && sha256sum tiny.raw tiny.qcow2)" "$SUM"
+check_eq "virsh list --all shows none of the domains" "$(ours)" ""
+stop_stack
+check "the test's pool goes" sh -c "virsh -q -c '$URI' pool-destroy '$POOL' && virsh -q -c '$URI' pool-undefine '$POOL'"
+check "... and is not listed" sh -c "! virsh -q -c '$URI' pool-list --all --name | grep -qx '$POOL'"
+
+done_testing
