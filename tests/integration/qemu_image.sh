@@ -151,9 +151,10 @@ else
 fi
 check_eq "g1 is active" "$(timeout 60 cat "$W/wait")" active
 check_eq "virsh: the guest runs" "$(virsh -q -c "$URI" domstate "$DOM" 2>&1)" running
+virsh -q -c "$URI" dumpxml "$DOM" >"$TEST_TMP/domain.xml" 2>&1
 check "virsh: it boots the store's kernel and initrd directly" sh -c \
-	"virsh -q -c $URI dumpxml $DOM | grep -q '<kernel>$IMAGE_DIR/' &&
-	 virsh -q -c $URI dumpxml $DOM | grep -q '<initrd>$IMAGE_DIR/'"
+	"grep -q '<kernel>$IMAGE_DIR/' $TEST_TMP/domain.xml &&
+	 grep -q '<initrd>$IMAGE_DIR/' $TEST_TMP/domain.xml"
 check "virsh: its disk is an overlay in the host's instances dir" sh -c \
 	"virsh -q -c $URI domblklist $DOM | grep -q ' $INSTANCES_DIR/'"
 
@@ -165,9 +166,12 @@ check_eq "g1 is stopped" "$state" stopped
 if [ "$state" != stopped ]; then
 	not_ok "the guest powered itself off on ACPI (g1 is $state)"
 elif [ "$t" -lt $((SHUTDOWN_TIMEOUT * 1000 - 5000)) ]; then
-	ok "the guest powered itself off on ACPI ($((t / 1000)).$((t % 1000 / 100)) s, not the ${SHUTDOWN_TIMEOUT} s timeout)"
+	ok "the guest powered itself off on ACPI (in $t ms, not the ${SHUTDOWN_TIMEOUT} s timeout)"
 else
 	not_ok "the guest powered itself off on ACPI (took $((t / 1000)) s)"
+	# Without <features><acpi/>, libvirt runs QEMU with -no-acpi: the
+	# power button never reaches the guest.
+	grep -q '<acpi/>' "$TEST_TMP/domain.xml" || diag "the domain has no <features><acpi/>"
 fi
 if timeout 5 grep -q -F -m 1 "$GUEST_OFF_LINE" "$W/console"; then
 	diag "its console says '$GUEST_OFF_LINE'"
