@@ -22,6 +22,12 @@ DEPS_TEST="python3 util-linux jq python3-oslo.messaging python3-amqp ansible-cor
 # instances' qcow2 overlays, tests/integration/qemu_disks.sh).
 DEPS_QEMU="libvirt-daemon-system qemu-system-x86 seabios dnsmasq-base qemu-utils"
 
+# busybox-static and cpio: the initramfs of the guest that
+# tests/integration/qemu_image.sh boots (tests/lib/guest.sh) is a static
+# busybox (the package busybox's is dynamic and cannot run alone there)
+# in a cpio archive; its kernel is downloaded, never installed.
+DEPS_QEMU="$DEPS_QEMU busybox-static cpio"
+
 deps_missing() {
 	local p
 	local qemu=
