@@ -70,6 +70,7 @@ struct xfer {
 	bool touched;                /* something was written or truncated */
 	bool closed;                 /* no more bytes will come */
 	bool probed;                 /* the head was checked as it came */
+	int sync_err;                /* how fsync of the part file went */
 	int err;                     /* the first failure, -errno */
 	char why[IMGSTORE_WHY_MAX];
 	struct hasher h[2];
@@ -427,14 +428,15 @@ static int finish(struct xfer *x, struct xfer_result *r, char *why, size_t whyle
 		return rc;
 	imgstore_part_path(x->uuid, part, sizeof(part));
 	imgstore_path(x->uuid, path, sizeof(path));
-	/* Durable before it is named, and named before it is committed
-	 * active: a crash leaves either no image file or a whole one. */
+	/* Durable (the coordinator's fsync) before it is named, and named
+	 * before it is committed active: a crash leaves either no image
+	 * file or a whole one. */
 	if ((rc = failure(x, why, whylen)) < 0)
 		return rc;
-	if (fsync(x->fd) < 0 || fchmod(x->fd, 0644) < 0 || rename(part, path) < 0) {
-		rc = -errno;
+	if ((rc = x->sync_err) < 0 || fchmod(x->fd, 0644) < 0 || rename(part, path) < 0) {
+		rc = rc < 0 ? rc : -errno;
 		snprintf(why, whylen, "cannot store the image in %.256s: %s", store_dir,
-			 strerror(errno));
+			 strerror(-rc));
 		return rc;
 	}
 	dfd = open(store_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -635,6 +637,8 @@ static void *xfer_thread(void *arg)
 		x->closed = true;
 		pthread_cond_broadcast(&x->cond);
 		pthread_mutex_unlock(&x->lock);
+		/* The disk writes while the hashers catch up. */
+		x->sync_err = fsync(x->fd) < 0 ? -errno : 0;
 		hashers_join(x);
 	}
 	rc = failure(x, why, sizeof(why));
