@@ -16,7 +16,7 @@ F=$TEST_TMP/files
 mkdir -p "$F"
 chmod 755 "$F"
 
-start_novafs --image-dir "$STORE" || { done_testing; exit 1; }
+start_novafs || { done_testing; exit 1; }
 
 small_cleanup() {
 	grep -q " $SMALL tmpfs" /proc/mounts && umount "$SMALL"
@@ -231,7 +231,7 @@ stop_novafs() { fusermount3 -u "$MNT"; stop novafs; }
 stop_novafs
 mkdir -p "$SMALL"
 mount -t tmpfs -o size=1m tmpfs "$SMALL"
-start_novafs --image-dir "$SMALL"
+IMAGE_DIR=$SMALL start_novafs
 mkdir "$G/big"
 head -c $((3 * 1024 * 1024)) /dev/urandom >"$F/big"
 upload_refused big "No space left on device" "StorageFull: cannot write to the image store: No space left on device" \
@@ -251,7 +251,7 @@ db.execute("INSERT INTO instances (uuid, name, created_at, updated_at, image) VA
            (str(uuid.uuid4()), now, now))
 db.commit()
 EOF
-start_novafs --image-dir "$STORE"
+start_novafs
 refused cirros "Device or resource busy" "ImageInUse: image cirros is in use by instance web1" rmdir "$G/cirros"
 check_eq "its file is still there" "$(sha "$STORE/$id")" "$(sha "$F/disk.raw")"
 check "an active image survives a restart" cmp "$F/disk.raw" "$G/cirros/data"
@@ -274,7 +274,7 @@ kill "$writer" 2>/dev/null
 wait "$writer" 2>/dev/null
 fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT"
 touch "$STORE/00000000-0000-4000-8000-000000000000"
-start_novafs --image-dir "$STORE"
+start_novafs
 check_eq "the upload is killed" "$(cat "$G/cut/status")" killed
 check "its fault says it was interrupted" grep -q "ImageUploadFailed: the upload was interrupted (novafs stopped)" "$G/cut/fault"
 check_eq "the store holds no part file" "$(parts)" 0
