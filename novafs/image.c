@@ -257,6 +257,13 @@ static void show_wait(const struct obj *o, struct strbuf *out)
 		show_status(o, out);
 }
 
+/* The start of every op on o: -ENOENT once it is deleted, else
+ * txn_touch's answer. */
+static int begin(struct txn *t, struct obj *o)
+{
+	return o->dead ? -ENOENT : txn_touch(t, o);
+}
+
 /* --- refusals --- */
 
 struct fault_op {
@@ -269,9 +276,7 @@ static int fault_run(struct txn *t, void *ctx)
 	struct fault_op *f = ctx;
 	int rc;
 
-	if (f->o->dead)
-		return -ENOENT;
-	if ((rc = txn_touch(t, f->o)) < 0)
+	if ((rc = begin(t, f->o)) < 0)
 		return rc;
 	return txn_set_text(t, f->o, IMG_FAULT, f->fault);
 }
@@ -412,9 +417,7 @@ static int finish_run(struct txn *t, void *ctx)
 	struct obj *o = f->o;
 	int rc;
 
-	if (o->dead)
-		return -ENOENT;
-	if ((rc = txn_touch(t, o)) < 0)
+	if ((rc = begin(t, o)) < 0)
 		return rc;
 	if (f->err == -ENODATA) /* written, then cut to nothing */
 		return txn_set_int(t, o, IMG_STATUS, ST_QUEUED);
@@ -486,9 +489,7 @@ static int saving_run(struct txn *t, void *ctx)
 	struct obj *o = ctx;
 	int rc;
 
-	if (o->dead)
-		return -ENOENT;
-	if ((rc = txn_touch(t, o)) < 0 ||
+	if ((rc = begin(t, o)) < 0 ||
 	    (rc = txn_set_int(t, o, IMG_STATUS, ST_SAVING)) < 0)
 		return rc;
 	return txn_set_text(t, o, IMG_FAULT, "");
@@ -506,9 +507,7 @@ static int opened_run(struct txn *t, void *ctx)
 	struct live *l = o->priv;
 	int rc;
 
-	if (o->dead)
-		return -ENOENT;
-	if ((rc = txn_touch(t, o)) < 0)
+	if ((rc = begin(t, o)) < 0)
 		return rc;
 	if (l->opened_err) {
 		rpc_error_set(&e, l->opened_err, "ImageSourceUnreadable", "%s",
@@ -845,9 +844,7 @@ static int set_run(struct txn *t, void *ctx)
 	size_t len = op->len;
 	int rc;
 
-	if (op->o->dead)
-		return -ENOENT;
-	if ((rc = txn_touch(t, op->o)) < 0)
+	if ((rc = begin(t, op->o)) < 0)
 		return rc;
 	if (bytes_equal(op->o->v[op->field].b, op->raw, op->len))
 		return 0; /* what it already is: a config tool's second run */
@@ -932,9 +929,7 @@ static int remove_run(struct txn *t, void *ctx)
 	const struct obj *i;
 	int rc;
 
-	if (op->o->dead)
-		return -ENOENT;
-	if ((rc = txn_touch(t, op->o)) < 0)
+	if ((rc = begin(t, op->o)) < 0)
 		return rc;
 	for (i = obj_top_coll(&instance_kind)->head; i; i = i->next)
 		if (strcmp(obj_text(i, I_IMAGE), op->o->name) == 0) {
