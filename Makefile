@@ -25,7 +25,7 @@ MNT      ?= $(CURDIR)/mnt/nova
 LIBVIRT  ?= test
 HOSTS    ?= 1
 CC       ?= cc
-PKGS     := fuse3 libvirt librabbitmq sqlite3 jansson
+PKGS     := fuse3 libvirt librabbitmq sqlite3 jansson nettle
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -432,6 +432,7 @@ static struct dirop *dirop_new(fuse_req_t req, void (*done)(struct wreq *, int))
 	d->w.done = done;
 	d->w.uid = ctx->uid;
 	d->w.gid = ctx->gid;
+	d->w.pid = ctx->pid;
 	d->req = req;
 	return d;
 }

@@ -20,6 +20,12 @@ extern const struct kind image_kind;
 /* The image store's directory: set once, before the store is loaded. */
 void image_set_dir(const char *dir);
 
+/* At start, once the committer runs and before the mount serves: kills
+ * the images whose upload a stop interrupted (fault says so) and removes
+ * from the store every file that is no active image's.  Returns how many
+ * images it killed, or -errno. */
+int image_recover(void);
+
 /* The image called name, or NULL.  Under a lock, or on the committer. */
 struct obj *image_find(const char *name);
 

@@ -15,6 +15,7 @@
 #include "flavor.h"
 #include "group.h"
 #include "host.h"
+#include "image.h"
 #include "instance.h"
 #include "network.h"
 #include "obj.h"
@@ -25,6 +26,7 @@ const struct kind *const novafs_kinds[] = {
 	&flavor_kind,
 	&group_kind,
 	&network_kind,
+	&image_kind,
 	&host_kind,
 	&service_kind,
 	&instance_kind,

@@ -10,12 +10,14 @@
  * keeps no threads) do the committer, notifier and bus threads start.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fuse_lowlevel.h>
 
@@ -27,6 +29,7 @@
 #include "conductor.h"
 #include "events.h"
 #include "fs.h"
+#include "image.h"
 #include "instance.h"
 #include "kinds.h"
 #include "obj.h"
@@ -36,9 +39,11 @@
 
 #define DEFAULT_DB_DIR "/var/lib/novafs"
 #define DEFAULT_DB DEFAULT_DB_DIR "/novafs.db"
+#define DEFAULT_IMAGE_DIR DEFAULT_DB_DIR "/images"
 
 struct novafs_config {
 	char *db;
+	char *image_dir;
 	long long max_attempts;
 	struct conductor_config cd;
 };
@@ -46,6 +51,11 @@ struct novafs_config {
 static const struct opt novafs_options[] = {
 	{ "novafs", "db", "--db", OPT_STR, offsetof(struct novafs_config, db),
 	  DEFAULT_DB, 0, 0, NULL, "PATH", "the state database", NULL },
+	{ "novafs", "image_dir", "--image-dir", OPT_STR,
+	  offsetof(struct novafs_config, image_dir), DEFAULT_IMAGE_DIR, 0, 0, NULL,
+	  "DIR", "the image store: images' bytes, one file each, which compute "
+	  "hosts read at the same path (shared storage when they are other "
+	  "machines)", NULL },
 	{ "DEFAULT", "service_down_time", "--service-down-time", OPT_INT,
 	  offsetof(struct novafs_config, cd.service_down_time_s), "60", 1, 86400,
 	  NULL, "SECONDS",
@@ -88,6 +98,11 @@ static int started(void)
 	rc = instance_recover();
 	if (rc > 0)
 		log_warn("%d instance(s) had a task interrupted by a crash; see their fault", rc);
+	rc = image_recover();
+	if (rc < 0)
+		log_warn("cannot tidy the image store: %s", strerror(-rc));
+	else if (rc > 0)
+		log_warn("%d image upload(s) were interrupted; see their fault", rc);
 	return 0;
 }
 
@@ -96,6 +111,54 @@ static void stopping(void)
 {
 	conductor_stop();
 	store_close();
+}
+
+/*
+ * The state directory, when a default path is under it: search-only for
+ * others (0711), so that compute hosts' QEMU, running as its own user,
+ * reaches the image store; nothing in it can be listed, and a new
+ * database is made private (SQLite gives its -wal and -shm files the
+ * database's mode).  0 or -errno.
+ */
+static int make_state_dir(void)
+{
+	int fd;
+
+	if ((strcmp(cfg.db, DEFAULT_DB) == 0 || strcmp(cfg.image_dir, DEFAULT_IMAGE_DIR) == 0) &&
+	    mkdir(DEFAULT_DB_DIR, 0711) < 0 && errno != EEXIST) {
+		fprintf(stderr, "novafs: cannot create %s: %s\n", DEFAULT_DB_DIR,
+			strerror(errno));
+		return -errno;
+	}
+	fd = open(cfg.db, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* The image store, made search-only for others when missing (compute
+ * hosts' QEMU opens the files it is told of); its parent must exist.
+ * 0 or -errno. */
+static int make_image_dir(void)
+{
+	const char *dir = cfg.image_dir;
+	struct stat st;
+
+	if (dir[0] != '/' || strlen(dir) > PATH_MAX / 2) {
+		fprintf(stderr, "novafs: --image-dir %s: not an absolute path of at "
+			"most %d bytes\n", dir, PATH_MAX / 2);
+		return -EINVAL;
+	}
+	if ((mkdir(dir, 0711) < 0 && errno != EEXIST) || stat(dir, &st) < 0) {
+		fprintf(stderr, "novafs: cannot create %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "novafs: --image-dir %s is not a directory\n", dir);
+		return -ENOTDIR;
+	}
+	image_set_dir(dir);
+	return 0;
 }
 
 static bool has_arg(int argc, char **argv, const char *arg)
@@ -132,12 +195,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		if (fuse_opt_add_arg(&args, argv[i]) < 0)
 			goto out;
-	if (strcmp(cfg.db, DEFAULT_DB) == 0 && mkdir(DEFAULT_DB_DIR, 0700) < 0 &&
-	    errno != EEXIST) {
-		fprintf(stderr, "novafs: cannot create %s: %s\n", DEFAULT_DB_DIR,
-			strerror(errno));
+	if (make_state_dir() < 0)
 		goto out;
-	}
+	if (make_image_dir() < 0)
+		goto out;
 	if ((rc = obj_init(novafs_kinds)) < 0 || (rc = view_init(novafs_kinds)) < 0 ||
 	    (rc = events_init()) < 0) {
 		fprintf(stderr, "novafs: %s\n", strerror(-rc));

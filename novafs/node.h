@@ -34,6 +34,7 @@
 
 struct obj;
 struct kind;
+struct handle;
 struct stream;
 
 enum node_type {
@@ -56,6 +57,8 @@ struct wreq {
 	void (*done)(struct wreq *w, int err);
 	uid_t uid;
 	gid_t gid;
+	pid_t pid;      /* the writing thread, blocked in its system call
+			 * (0: none): its supplementary groups are in /proc */
 };
 
 static inline void wreq_done(struct wreq *w, int err)
@@ -98,6 +101,25 @@ struct node {
 	 * name.  The kernel does not cache the entries of such a view. */
 	void (*view_name)(const struct obj *owner, const struct obj *m,
 			  struct strbuf *out);
+	/* BLOB, optional: what the kind does around the backing file (an
+	 * image's upload); NULL: a plain file at blob_path. */
+	const struct blob_ops *blob;
+};
+
+/* A kind's say over its blob's life (node_blob.c does the plain thing for
+ * each hook left NULL).  Each runs on a FUSE thread. */
+struct blob_ops {
+	/* Opens h->fd as h->flags ask (O_TRUNC included): 0 or -errno. */
+	int (*open)(struct obj *o, const struct node *n, struct handle *h);
+	/* Writes size bytes at off through h: the count, or -errno. */
+	ssize_t (*write)(struct handle *h, const char *buf, size_t size,
+			 off_t off);
+	/* Sets the size through h, or with h NULL (truncate(1)) without a
+	 * descriptor: 0 or -errno. */
+	int (*truncate)(struct obj *o, const struct node *n, struct handle *h,
+			off_t size);
+	/* The last descriptor of h is closed. */
+	void (*release)(struct handle *h);
 };
 
 /* Slot numbers within an inode.  The last slot is an object's link in a

@@ -74,6 +74,7 @@ static struct wctx *wctx_new(fuse_req_t req, struct handle *h, struct obj *o,
 	c->w.done = done;
 	c->w.uid = fc->uid;
 	c->w.gid = fc->gid;
+	c->w.pid = fc->pid;
 	c->req = req;
 	c->h = h;
 	if (h)

@@ -28,6 +28,8 @@ ROWS=(
 	"actions on 10 instances, p99 us"
 	"actions on 10 instances, per s"
 	"40 instances mkdir to active, 4 hosts, ms"
+	"image upload, 16 MiB, MB/s until active"
+	"image upload: novafs peak resident MB"
 	"instances: resident MB"
 	"instances: mount to first ls, ms"
 	"placement throughput: instances scheduled per second with 100 simulated hosts reporting"

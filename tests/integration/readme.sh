@@ -13,7 +13,7 @@ check "the README's script has at most 20 lines" test "$(wc -l <"$TEST_TMP/five.
 check "and no sleep" sh -c "! grep -q sleep $TEST_TMP/five.sh"
 
 start_stack || { not_ok "stack started"; done_testing; exit 1; }
-mkdir "$MNT/instances/NAME" "$MNT/groups/NAME" "$MNT/networks/NAME"
+mkdir "$MNT/instances/NAME" "$MNT/groups/NAME" "$MNT/networks/NAME" "$MNT/images/NAME"
 wait_for 10 test -d "$MNT/services/novafs-compute.node1"
 mkdir -p "$MNT/instances/NAME/actions" # exists already
 echo m1.tiny >"$MNT/instances/NAME/flavor"

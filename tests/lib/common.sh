@@ -141,11 +141,12 @@ start_compute() {
 		--amqp "$AMQP_URL" --host "$host" --libvirt-uri test:///default \
 		--report-interval "${REPORT_INTERVAL:-2}" "$@"
 }
-# start_novafs [OPTION...]: mounts $MNT, waits until the tree answers.
+# start_novafs [OPTION...]: mounts $MNT, waits until the tree answers;
+# its image store is $IMAGE_DIR (default $TEST_TMP/images).
 start_novafs() {
 	mkdir -p "$MNT"
 	spawn novafs "$B/novafs" -f --db "$DB" --config "$(identity novafs)" \
-		--amqp "$AMQP_URL" "$@" "$MNT"
+		--amqp "$AMQP_URL" --image-dir "${IMAGE_DIR:-$TEST_TMP/images}" "$@" "$MNT"
 	wait_for 20 test -d "$MNT/instances" || { diag "novafs did not mount"; cat "$LOGS/novafs.log" >&2; return 1; }
 }
 # wait_compute HOST: until the scheduler has heard HOST's latest start

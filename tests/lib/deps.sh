@@ -7,7 +7,8 @@
 # DEPS_QEMU is needed only with a real hypervisor: it counts when
 # LIBVIRT=qemu (make run) or CI=true (the suite runs qemu.sh).
 
-DEPS_BUILD="build-essential pkg-config libfuse3-dev librabbitmq-dev libvirt-dev libsqlite3-dev libjansson-dev"
+# nettle-dev: SHA-256 and MD5 of uploaded images (novafs/image_store.c).
+DEPS_BUILD="build-essential pkg-config libfuse3-dev librabbitmq-dev libvirt-dev libsqlite3-dev libjansson-dev nettle-dev"
 DEPS_RUN="fuse3 rabbitmq-server libvirt-clients"
 # python3-oslo.messaging (with python3-amqp): the Python peers of
 # tests/integration/oslo_interop.sh.

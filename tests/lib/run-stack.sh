@@ -106,7 +106,7 @@ for n in $(seq "$HOSTS"); do
 	PIDS+=($!)
 	LOGS+=("$RUN/compute-node$n.log")
 done
-"$BUILD/novafs" -f --db "$RUN/novafs.db" --config "$ETC/novafs.conf" \
+"$BUILD/novafs" -f --db "$RUN/novafs.db" --image-dir "$RUN/images" --config "$ETC/novafs.conf" \
 	--amqp "$AMQP_URL" "$MNT" >"$RUN/novafs.log" 2>&1 &
 PIDS+=($!)
 NOVAFS_PID=$!
