@@ -38,6 +38,7 @@
 #include "flavor.h"
 #include "group.h"
 #include "host.h"
+#include "image.h"
 #include "instance.h"
 #include "network.h"
 #include "node.h"
@@ -832,6 +833,30 @@ static void ask_terminate(struct run *r)
 			       args, cast_done, r);
 }
 
+/* The image r's instance boots from, into r->instance where the domain
+ * is defined.  A first start and a resize check first that the flavor
+ * has room for it (an image an instance names cannot be removed, and an
+ * active one never changes, so later actions need not). */
+static int describe_image(struct run *r, const struct obj *fl,
+			  struct rpc_error *e)
+{
+	const char *name = obj_text(r->o, I_IMAGE);
+	struct obj *img;
+	int rc;
+
+	if (!name[0] || !defines_domain(r->a->method))
+		return 0;
+	img = image_find(name);
+	if (!img)
+		return rpc_error_set(e, -EINVAL, "ImageNotFound",
+				     "image %s does not exist", name);
+	if ((r->first || r->new_flavor[0]) && (rc = image_check(img, fl, e)) < 0)
+		return rc;
+	if (json_object_set_new(r->instance, "image", image_wire(img)) < 0)
+		return rpc_error_set(e, -ENOMEM, NULL, "out of memory");
+	return 0;
+}
+
 /* The instance and flavor objects the bus needs, from the committed
  * state (the committer's to read): with its flavor, or the one a resize
  * asks for. */
@@ -861,7 +886,7 @@ static int describe(struct run *r, struct rpc_error *e)
 				"disk_gb", (json_int_t)obj_int(fl, FLAVOR_DISK_GB));
 	if (!r->flavor || !r->instance)
 		return rpc_error_set(e, -ENOMEM, NULL, "out of memory");
-	return 0;
+	return describe_image(r, fl, e);
 }
 
 /* An action novafs does alone (reset-state): Nova's reset-state ends

@@ -19,6 +19,7 @@
 #include "flavor.h"
 #include "group.h"
 #include "host.h"
+#include "image.h"
 #include "network.h"
 #include "node.h"
 #include "obj.h"
@@ -168,6 +169,13 @@ static int check_flavor(const char *value, size_t vlen, struct strbuf *canon,
 			     "flavor", "flavors/", e);
 }
 
+static int check_image(const char *value, size_t vlen, struct strbuf *canon,
+		       struct rpc_error *e)
+{
+	return existing_name(value, vlen, canon, image_find, "ImageNotFound",
+			     "image", "images/", e);
+}
+
 static int check_host(const char *value, size_t vlen, struct strbuf *canon,
 		      struct rpc_error *e)
 {
@@ -220,6 +228,14 @@ static int stage_flavor(struct txn *t, struct obj *o, const char *raw,
 	return rc < 0 ? rc : txn_set_text(t, o, I_FLAVOR, canon);
 }
 
+static int stage_image(struct txn *t, struct obj *o, const char *raw,
+		       size_t len, const char *canon)
+{
+	int rc = txn_set_bytes(t, o, I_IMAGE_RAW, raw, len);
+
+	return rc < 0 ? rc : txn_set_text(t, o, I_IMAGE, canon);
+}
+
 /* A forced host: the scheduler may place the instance there only. */
 static int stage_host(struct txn *t, struct obj *o, const char *raw,
 		      size_t len, const char *canon)
@@ -266,6 +282,9 @@ struct desired {
 
 static const struct desired desired_flavor = {
 	"flavor", I_FLAVOR, check_flavor, stage_flavor,
+};
+static const struct desired desired_image = {
+	"image", I_IMAGE, check_image, stage_image,
 };
 static const struct desired desired_host = {
 	"host", I_HOST, check_host, stage_host,
@@ -391,6 +410,17 @@ static void store_flavor(struct obj *o, const char *buf, size_t len,
 	set_attr(o, buf, len, w, &desired_flavor);
 }
 
+static void store_image(struct obj *o, const char *buf, size_t len,
+			struct wreq *w)
+{
+	set_attr(o, buf, len, w, &desired_image);
+}
+
+static void show_image(const struct obj *o, struct strbuf *out)
+{
+	strbuf_add(out, obj_text(o, I_IMAGE_RAW), obj_len(o, I_IMAGE_RAW));
+}
+
 static void store_host(struct obj *o, const char *buf, size_t len,
 		       struct wreq *w)
 {
@@ -469,6 +499,7 @@ static int spec_stage_target(struct txn *t, struct obj *o, const struct spec *s)
 /* The desired file of each spec key that is one (not target_state). */
 static const struct desired *const spec_desired[SPEC_NKEYS] = {
 	[SPEC_FLAVOR] = &desired_flavor,
+	[SPEC_IMAGE] = &desired_image,
 	[SPEC_NETWORK] = &desired_network,
 	[SPEC_GROUP] = &desired_group,
 	[SPEC_HOST] = &desired_host,
@@ -808,9 +839,11 @@ static const struct node nodes[] = {
 	{ "mac", NODE_ATTR, 0444, NULL, DEP(I_MACS), show_mac },
 	{ "spec", NODE_ATTR, 0644, NULL, DEP(I_SPEC_RAW) | DEP(I_FLAVOR) |
 	  DEP(I_NETWORKS) | DEP(I_GROUP) | DEP(I_HOST) | DEP(I_HOST_FORCED) |
-	  DEP(I_TARGET), show_spec, store_spec, .whole = true },
+	  DEP(I_TARGET) | DEP(I_IMAGE), show_spec, store_spec, .whole = true },
 	{ "flavor", NODE_ATTR, 0644, NULL, DEP(I_FLAVOR_RAW), show_flavor,
 	  store_flavor },
+	{ "image", NODE_ATTR, 0644, NULL, DEP(I_IMAGE_RAW), show_image,
+	  store_image },
 	{ "target_state", NODE_ATTR, 0644, NULL, DEP(I_TARGET_RAW), show_target,
 	  store_target },
 	{ "id", NODE_ATTR, 0444, NULL, 0, show_id },

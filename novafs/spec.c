@@ -12,6 +12,7 @@
 
 const char *const spec_keys[SPEC_NKEYS] = {
 	[SPEC_FLAVOR] = "flavor",
+	[SPEC_IMAGE] = "image",
 	[SPEC_NETWORK] = "network",
 	[SPEC_GROUP] = "group",
 	[SPEC_HOST] = "host",
@@ -52,7 +53,7 @@ static int parse_line(const char *line, size_t len, unsigned n,
 	k = key_named(line, klen);
 	if (k == SPEC_NKEYS)
 		return rpc_error_set(e, -EINVAL, "InvalidInput",
-				     "spec line %u: unknown key \"%.*s\" (keys: flavor, "
+				     "spec line %u: unknown key \"%.*s\" (keys: flavor, image, "
 				     "network, group, host, target_state)", n,
 				     (int)(klen > 32 ? 32 : klen), line);
 	if (out->set[k])

@@ -4,6 +4,7 @@
  *
  *     # comment lines and blank lines are ignored
  *     flavor = m1.small
+ *     image = debian
  *     network = lab default
  *     group = web
  *     host = node2
@@ -30,6 +31,7 @@ struct strbuf;
 
 enum spec_key {
 	SPEC_FLAVOR,
+	SPEC_IMAGE,
 	SPEC_NETWORK,
 	SPEC_GROUP,
 	SPEC_HOST,
@@ -56,7 +58,7 @@ struct spec {
 /*
  * Parses len bytes of text into out.  Returns 0, or -EINVAL with e
  * (InvalidInput) naming the line: "spec line 3: unknown key \"flavour\"
- * (keys: flavor, network, group, host, target_state)", "spec line 2: not
+ * (keys: flavor, image, network, group, host, target_state)", "spec line 2: not
  * KEY = VALUE", "spec line 4: flavor given twice (first on line 1)",
  * "spec line 1: a NUL byte", "spec: larger than 4096 bytes".
  */

@@ -27,6 +27,8 @@ const struct rpc_class_map rpc_classes[] = {
 	{ "LibvirtError", EIO, "libvirt refused an operation" },
 	{ "ComputeResourcesUnavailable", ENOSPC, "the host has no room for what was asked (a resize, or a placement's claim)" },
 	{ "NoMoreFixedIps", EADDRNOTAVAIL, "a network's DHCP range has no free address" },
+	{ "ImageNotFound", ENOENT, "a compute host cannot find an image's file in the image store (not shared storage?)" },
+	{ "ImageUnacceptable", EINVAL, "an image's file is not one a host can boot from" },
 	{ "MessageDeliveryFailure", EIO, "the broker refused a message" },
 	{ "InvalidReply", EPROTO, "a reply outside its contract" },
 	{ NULL, 0, NULL },

@@ -182,6 +182,9 @@ int domain_xml_build(const struct virt_instance *inst, const char *virt_type,
 	if (real)
 		strbuf_addstr(out, "    <bios useserial='yes'/>\n");
 	strbuf_addstr(out, "  </os>\n");
+	/* Without ACPI, QEMU runs with -no-acpi and a clean shutdown (the
+	 * power button) never reaches the guest (Nova sets both). */
+	strbuf_addstr(out, "  <features>\n    <acpi/>\n    <apic/>\n  </features>\n");
 	strbuf_addstr(out, "  <on_poweroff>destroy</on_poweroff>\n"
 		      "  <on_reboot>restart</on_reboot>\n"
 		      "  <on_crash>destroy</on_crash>\n");

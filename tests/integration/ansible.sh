@@ -16,6 +16,7 @@ start_stack || { not_ok "stack started"; done_testing; exit 1; }
 I=$MNT/instances
 PLAY=$DATA/ansible
 mkdir "$MNT/networks/lab" && echo 198.51.100.0/24 >"$MNT/networks/lab/cidr"
+mkdir "$MNT/images/tiny" && head -c 65536 /dev/zero >"$MNT/images/tiny/data"
 
 # set PATH CONTENT [KEY=VALUE...]: set.yml on one file (no CONTENT: a
 # directory), the rest as extra variables.
@@ -28,7 +29,7 @@ set_file() {
 }
 no_leftovers() { ! ls -A "$I/$1" | grep -q '^\.ansible_tmp'; }
 spec_of() {
-	printf '# a2: everything it should be\nflavor = m1.small\nnetwork = lab default\ntarget_state = %s\n' "$1"
+	printf '# a2: everything it should be\nflavor = m1.small\nimage = tiny\nnetwork = lab default\ntarget_state = %s\n' "$1"
 }
 
 # --- a wait until state says active; ctl starts a0 ---
@@ -43,12 +44,14 @@ check_run "instances.yml state=active" 0 ansible_run -e mnt="$MNT" -e state=acti
 check_eq "a1 is active" "$(cat "$I/a1/state")" active
 check_eq "a1's flavor reads back as written" "$(cat "$I/a1/flavor")" m1.tiny
 check "a1's network too" cmp <(printf 'lab\ndefault\n') "$I/a1/network"
+check "a1's image too" cmp <(printf 'tiny\n') "$I/a1/image"
 check "a1's target_state too" cmp <(printf 'active\n') "$I/a1/target_state"
 check_eq "a1 has an address on each" "$(wc -l <"$I/a1/ip")" 2
 check "a2's spec reads back byte for byte" cmp <(spec_of active) "$I/a2/spec"
 check_eq "a2 is active" "$(cat "$I/a2/state")" active
 check_eq "a2's flavor says what its spec said" "$(cat "$I/a2/flavor" 2>&1 | tr -d ' \n')" m1.small
 check_eq "a2's network too" "$(tr -s ' \n' ' ' <"$I/a2/network" 2>&1)" "lab default "
+check_eq "a2's image too" "$(tr -d ' \n' <"$I/a2/image" 2>&1)" tiny
 check "no temp file left behind" no_leftovers a1
 check_run "the same again" 0 ansible_run -e mnt="$MNT" -e state=active "$PLAY/instances.yml"
 check_eq "changes nothing" "$(run_changed)" 0

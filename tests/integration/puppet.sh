@@ -17,6 +17,7 @@ start_stack || { not_ok "stack started"; done_testing; exit 1; }
 I=$MNT/instances
 PP=$DATA/puppet
 mkdir "$MNT/networks/lab" && echo 198.51.100.0/24 >"$MNT/networks/lab/cidr"
+mkdir "$MNT/images/tiny" && head -c 65536 /dev/zero >"$MNT/images/tiny/data"
 
 # apply MANIFEST [FACT=VALUE...]: puppet apply with those facts.
 apply() {
@@ -28,7 +29,7 @@ apply() {
 set_file() { apply set.pp "target=$1" ${2:+"value=$2"} "${@:3}"; }
 no_leftovers() { ! ls -A "$I/$1" | grep -q -e '\.lock$' -e '^[a-z_]*20[0-9]*-'; }
 spec_of() {
-	printf '# p2: everything it should be\nflavor = m1.small\nnetwork = lab default\ntarget_state = %s\n' "$1"
+	printf '# p2: everything it should be\nflavor = m1.small\nimage = tiny\nnetwork = lab default\ntarget_state = %s\n' "$1"
 }
 
 # --- a file written the way Puppet writes (the lock directory, the temp
@@ -45,12 +46,14 @@ check_run "instances.pp state=active" 2 apply instances.pp state=active
 check_eq "p1 is active" "$(cat "$I/p1/state")" active
 check_eq "p1's flavor reads back as written" "$(cat "$I/p1/flavor")" m1.tiny
 check "p1's network too" cmp <(printf 'lab\ndefault\n') "$I/p1/network"
+check "p1's image too" cmp <(printf 'tiny\n') "$I/p1/image"
 check "p1's target_state too" cmp <(printf 'active\n') "$I/p1/target_state"
 check_eq "p1 has an address on each" "$(wc -l <"$I/p1/ip")" 2
 check "p2's spec reads back byte for byte" cmp <(spec_of active) "$I/p2/spec"
 check_eq "p2 is active" "$(cat "$I/p2/state")" active
 check_eq "p2's flavor says what its spec said" "$(tr -d ' \n' <"$I/p2/flavor" 2>&1)" m1.small
 check_eq "p2's network too" "$(tr -s ' \n' ' ' <"$I/p2/network" 2>&1)" "lab default "
+check_eq "p2's image too" "$(tr -d ' \n' <"$I/p2/image" 2>&1)" tiny
 check "no lock or temp file left behind" no_leftovers p1
 check_run "the same again changes nothing" 0 apply instances.pp state=active
 

@@ -70,7 +70,7 @@ check "'network =' is no NIC" sh -c "printf 'network =\n' > $I/b/spec && [ -z \"
 # --- every refusal names its line, and changes nothing ---
 mkdir "$I/c"
 printf 'flavor = m1.tiny\nnetwork = lab\n' >"$I/c/spec"
-refused c "Invalid argument" "InvalidInput: spec line 2: unknown key \"flavour\" (keys: flavor, network, group, host, target_state)" \
+refused c "Invalid argument" "InvalidInput: spec line 2: unknown key \"flavour\" (keys: flavor, image, network, group, host, target_state)" \
 	"network = default
 flavour = m1.small"
 refused c "Invalid argument" "InvalidInput: spec line 3: flavor given twice (first on line 1)" \

@@ -71,7 +71,14 @@ libvirtd_stop() {
 
 libvirtd_require() {
 	local why
-	why=$(libvirtd_start 2>&1 >/dev/null) && return 0
-	echo "# skip: libvirtd cannot run here: $why"
+	# Not in a $(…): its subshell would keep LIBVIRTD_STARTED to itself,
+	# and libvirtd_stop would stop nothing.
+	why=$(mktemp)
+	if libvirtd_start 2>"$why" >/dev/null; then
+		rm -f "$why"
+		return 0
+	fi
+	echo "# skip: libvirtd cannot run here: $(cat "$why")"
+	rm -f "$why"
 	exit 77
 }

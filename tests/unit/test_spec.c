@@ -52,10 +52,10 @@ static void test_bad(void)
 	static const struct { const char *text, *why; } bad[] = {
 		{ "flavor m1.small\n", "spec line 1: not KEY = VALUE" },
 		{ "\n\nflavour = m1.small\n",
-		  "spec line 3: unknown key \"flavour\" (keys: flavor, network, group, host, target_state)" },
+		  "spec line 3: unknown key \"flavour\" (keys: flavor, image, network, group, host, target_state)" },
 		{ "flavor = a\ngroup = g\nflavor = b\n", "spec line 3: flavor given twice (first on line 1)" },
-		{ "= x\n", "spec line 1: unknown key \"\" (keys: flavor, network, group, host, target_state)" },
-		{ "FLAVOR = x\n", "spec line 1: unknown key \"FLAVOR\" (keys: flavor, network, group, host, target_state)" },
+		{ "= x\n", "spec line 1: unknown key \"\" (keys: flavor, image, network, group, host, target_state)" },
+		{ "FLAVOR = x\n", "spec line 1: unknown key \"FLAVOR\" (keys: flavor, image, network, group, host, target_state)" },
 	};
 	struct spec s;
 	struct rpc_error e;

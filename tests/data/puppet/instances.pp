@@ -9,16 +9,18 @@ File { backup => false }
 file { ["${i}/p1", "${i}/p2"]: ensure => directory }
 
 file { "${i}/p1/flavor": content => "m1.tiny\n" }
+file { "${i}/p1/image": content => "tiny\n" }
 file { "${i}/p1/network": content => "lab\ndefault\n" }
 file { "${i}/p1/target_state":
   content => "${want}\n",
-  require => File["${i}/p1/flavor", "${i}/p1/network"],
+  require => File["${i}/p1/flavor", "${i}/p1/image", "${i}/p1/network"],
 }
 
 file { "${i}/p2/spec":
   content => @("SPEC"),
     # p2: everything it should be
     flavor = m1.small
+    image = tiny
     network = lab default
     target_state = ${want}
     | SPEC
