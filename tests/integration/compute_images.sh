@@ -27,7 +27,7 @@ NODE1_LOG=$LOGS/compute-node1.log
 # A directory of this run alone, and so a pool of this run alone (its
 # name is the path's): the shared test driver is anybody's.
 INSTANCES=$TEST_TMP/instances
-POOL=novafs$(echo "$INSTANCES" | tr / - | tr -c 'A-Za-z0-9._\n-' _)
+POOL=$(disk_pool "$INSTANCES")
 IMAGES=$TEST_TMP/images
 GIB=1073741824
 
@@ -57,8 +57,7 @@ cleanup() {
 		virsh -q -c "$URI" destroy "instance-$u" >/dev/null 2>&1
 		virsh -q -c "$URI" undefine "instance-$u" >/dev/null 2>&1
 	done
-	virsh -q -c "$URI" pool-destroy "$POOL" >/dev/null 2>&1
-	virsh -q -c "$URI" pool-undefine "$POOL" >/dev/null 2>&1
+	disk_pool_remove "$URI" "$POOL"
 	libvirtd_stop
 }
 trap cleanup EXIT

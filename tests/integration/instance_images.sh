@@ -17,7 +17,7 @@ I=$MNT/instances
 IM=$MNT/images
 # The host's disks, in a pool of this run alone (virt/disk.h names it).
 DISKS=$TEST_TMP/disks
-POOL=novafs$(echo "$DISKS" | tr / - | tr -c 'A-Za-z0-9._\n-' _)
+POOL=$(disk_pool "$DISKS")
 
 libvirtd_require
 cleanup() {
@@ -26,8 +26,7 @@ cleanup() {
 		virsh -q -c "$URI" destroy "instance-$u" >/dev/null 2>&1
 		virsh -q -c "$URI" undefine "instance-$u" >/dev/null 2>&1
 	done
-	virsh -q -c "$URI" pool-destroy "$POOL" >/dev/null 2>&1
-	virsh -q -c "$URI" pool-undefine "$POOL" >/dev/null 2>&1
+	disk_pool_remove "$URI" "$POOL"
 	stop_stack
 	libvirtd_stop
 }

@@ -24,24 +24,12 @@ IMAGE_ID=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4aff
 CONSOLE=$TEST_TMP/console
 IMAGES=$TEST_TMP/images
 INSTANCES=$TEST_TMP/instances
-POOL=novafs$(echo "$INSTANCES" | tr / - | tr -c 'A-Za-z0-9._\n-' _)
+POOL=$(disk_pool "$INSTANCES")
 HEARD=$LOGS/listener.log
 NODE1_LOG=$LOGS/compute-node1.log
 GIB=1073741824
 
-for tool in qemu-system-x86_64 qemu-img; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "# skip: $tool is not installed (tests/lib/deps.sh: DEPS_QEMU)"
-		exit 77
-	fi
-done
-libvirtd_require
-# QEMU runs as libvirt-qemu: libvirt hands it the disks, not the
-# directories above them, which it must be able to traverse.  tests/run.sh
-# makes its directory 0700; it is put back as it was.
-WORK=$(dirname "$TEST_TMP")
-WORK_MODE=$(stat -c %a "$WORK")
-chmod o+x "$WORK" "$TEST_TMP"
+qemu_require
 cleanup() {
 	local u
 	stop_stack
@@ -50,9 +38,8 @@ cleanup() {
 		virsh -q -c "$URI" undefine --managed-save "instance-$u" >/dev/null 2>&1
 		virsh -q -c "$URI" vol-delete --pool "$POOL" "$u" >/dev/null 2>&1
 	done
-	virsh -q -c "$URI" pool-destroy "$POOL" >/dev/null 2>&1
-	virsh -q -c "$URI" pool-undefine "$POOL" >/dev/null 2>&1
-	chmod "$WORK_MODE" "$WORK"
+	disk_pool_remove "$URI" "$POOL"
+	qemu_release
 	libvirtd_stop
 }
 trap cleanup EXIT

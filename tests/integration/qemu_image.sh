@@ -24,24 +24,12 @@ GUEST=$TEST_TMP/guest
 # libvirt pool named after its path, as virt/disk.h says).
 IMAGE_DIR=$TEST_TMP/image-store
 INSTANCES_DIR=$TEST_TMP/instances-node1
-POOL=novafs$(echo "$INSTANCES_DIR" | tr / - | tr -c 'A-Za-z0-9._\n-' _)
+POOL=$(disk_pool "$INSTANCES_DIR")
 # A clean stop waits this long for the guest before it powers it off;
 # the guest's own power-off takes a second or two under TCG.
 SHUTDOWN_TIMEOUT=30
 
-for tool in qemu-system-x86_64 qemu-img; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "# skip: $tool is not installed (tests/lib/deps.sh: DEPS_QEMU)"
-		exit 77
-	fi
-done
-libvirtd_require
-# QEMU runs as libvirt-qemu: libvirt hands it the kernel, the initrd, the
-# overlay and its backing file, not the directories above them, which it
-# must traverse.  The work directory's mode is put back as it was.
-WORK=$(dirname "$TEST_TMP")
-WORK_MODE=$(stat -c %a "$WORK")
-chmod o+x "$WORK" "$TEST_TMP"
+qemu_require
 UUID=
 cleanup() {
 	stop_stack
@@ -50,9 +38,8 @@ cleanup() {
 		virsh -q -c "$URI" undefine --managed-save "instance-$UUID" >/dev/null 2>&1
 		virsh -q -c "$URI" vol-delete --pool "$POOL" "$UUID" >/dev/null 2>&1
 	fi
-	virsh -q -c "$URI" pool-destroy "$POOL" >/dev/null 2>&1
-	virsh -q -c "$URI" pool-undefine "$POOL" >/dev/null 2>&1
-	chmod "$WORK_MODE" "$WORK"
+	disk_pool_remove "$URI" "$POOL"
+	qemu_release
 	libvirtd_stop
 }
 trap cleanup EXIT

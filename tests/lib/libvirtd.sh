@@ -12,6 +12,11 @@
 #   libvirtd_stop    stops what libvirtd_start started
 #   libvirtd_require for a test: libvirtd_start, or exit 77 (a skip, a
 #                    failure under CI=true) with the reason
+#   qemu_require     for a test on qemu:///system: QEMU, qemu-img and
+#                    libvirtd_require; the test's directories made
+#                    traversable for QEMU (qemu_release undoes it)
+#   disk_pool DIR    the storage pool of a host's instances directory
+#   disk_pool_remove URI POOL   removes that pool (and its volumes' records)
 
 LIBVIRTD_STARTED=()
 
@@ -81,4 +86,34 @@ libvirtd_require() {
 	echo "# skip: libvirtd cannot run here: $(cat "$why")"
 	rm -f "$why"
 	exit 77
+}
+
+qemu_require() {
+	local tool
+	for tool in qemu-system-x86_64 qemu-img; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "# skip: $tool is not installed (tests/lib/deps.sh: DEPS_QEMU)"
+			exit 77
+		fi
+	done
+	libvirtd_require
+	# QEMU runs as libvirt-qemu: libvirt hands it the files (disks,
+	# kernels), not the directories above them, which it must traverse.
+	# tests/run.sh makes its work directory 0700.
+	QEMU_WORK=$(dirname "$TEST_TMP")
+	QEMU_WORK_MODE=$(stat -c %a "$QEMU_WORK")
+	chmod o+x "$QEMU_WORK" "$TEST_TMP"
+}
+
+qemu_release() {
+	[ -z "${QEMU_WORK:-}" ] || chmod "$QEMU_WORK_MODE" "$QEMU_WORK"
+}
+
+# The name virt/disk.h gives the pool of a directory: "novafs" and the
+# path, '/' as '-'.
+disk_pool() { echo "novafs$(echo "$1" | tr / - | tr -c 'A-Za-z0-9._\n-' _)"; }
+
+disk_pool_remove() {
+	virsh -q -c "$1" pool-destroy "$2" >/dev/null 2>&1
+	virsh -q -c "$1" pool-undefine "$2" >/dev/null 2>&1
 }
