@@ -70,20 +70,6 @@ terminate() {
 	rpc_as novafs cast compute.node1 terminate_instance \
 		"{\"instance\":{\"uuid\":\"$1\",\"name\":\"x\"}}"
 }
-# reports UUID VM: how many instance_updates said VM for UUID.
-reports() {
-	grep '^{' "$HEARD" | jq -c --arg u "$1" --arg v "$2" \
-		'select(.method == "instance_update" and .args.uuid == $u and .args.vm_state == $v)' | wc -l
-}
-at_least() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
-# fault UUID: the class and message of UUID's last fault.
-fault() {
-	grep '^{' "$HEARD" | jq -r --arg u "$1" \
-		'select(.method == "instance_update" and .args.uuid == $u and .args.fault != null) |
-		 .args.fault.class + ": " + .args.fault.message' | tail -n 1
-}
-# deleted UUID [N]: node1 logged UUID's deletion N times (1) or more.
-deleted() { [ "$(grep -c "terminate_instance instance $1: deleted" "$NODE1_LOG")" -ge "${2:-1}" ]; }
 domxml() { virsh -q -c "$URI" dumpxml "instance-$1" 2>/dev/null; }
 volxml() { virsh -q -c "$URI" vol-dumpxml --pool "$POOL" "$1" 2>/dev/null; }
 volumes() { virsh -q -c "$URI" vol-list --pool "$POOL" 2>/dev/null | awk 'NF {print $1}' | sort | paste -sd' '; }
@@ -155,11 +141,11 @@ bad() {
 	local desc=$1 img=$2 want=$3
 	cast start_instance "$(instance "$UC" bad 1 "$img")" spawning >/dev/null
 	if wait_for 10 at_least $((++BAD)) reports "$UC" error &&
-	   [ "$(fault "$UC")" = "$want" ] && no_domain "$UC" && [ "$(volumes)" = "$UB" ]; then
+	   [ "$(last_fault "$UC")" = "$want" ] && no_domain "$UC" && [ "$(volumes)" = "$UB" ]; then
 		ok "$desc: refused, nothing made"
 	else
 		not_ok "$desc: refused, nothing made"
-		diag "fault: $(fault "$UC")"
+		diag "fault: $(last_fault "$UC")"
 		diag "volumes: $(volumes)"
 	fi
 }

@@ -17,9 +17,9 @@ NODE1_LOG=$LOGS/compute-node1.log
 rpc() { rpc_as novafs "$@"; }
 args() { echo "{\"instance\":${2:-$INST},\"expected_task_state\":\"$1\"${3:+,$3}}"; }
 
-# reports TASK VM POWER: how many instance_updates for $UUID echoed TASK
+# clean_reports TASK VM POWER: how many instance_updates for $UUID echoed TASK
 # and said VM/POWER with no fault.
-reports() {
+clean_reports() {
 	grep '^{' "$HEARD" | jq -c --arg u "$UUID" --arg t "$1" --arg v "$2" --arg p "$3" \
 		'select(.method == "instance_update" and .sender == "compute-node1" and
 			.args.uuid == $u and .args.expected_task_state == $t and
@@ -28,7 +28,6 @@ reports() {
 }
 updates() { grep -c '"method":"instance_update"' "$HEARD"; }
 # at_least N CMD...: CMD prints a number >= N.
-at_least() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
 # state: get_instance_state of $UUID, keys sorted.
 state() { rpc call compute.node1 get_instance_state "$REF" 2>&1 | jq -cS .; }
 
@@ -37,11 +36,11 @@ state() { rpc call compute.node1 get_instance_state "$REF" 2>&1 | jq -cS .; }
 twice() {
 	local desc=$1 method=$2 task=$3 vm=$4 power=$5 extra=${6:-}
 	local before all_before
-	before=$(reports "$task" "$vm" "$power")
+	before=$(clean_reports "$task" "$vm" "$power")
 	all_before=$(updates)
 	rpc cast compute.node1 "$method" "$(args "$task" "$INST" "$extra")" >/dev/null &&
 		rpc cast compute.node1 "$method" "$(args "$task" "$INST" "$extra")" >/dev/null
-	if wait_for 20 at_least $((before + 2)) reports "$task" "$vm" "$power"; then
+	if wait_for 20 at_least $((before + 2)) clean_reports "$task" "$vm" "$power"; then
 		ok "$desc: twice, $vm/$power twice"
 	else
 		not_ok "$desc: twice, $vm/$power twice"

@@ -58,18 +58,10 @@ terminate() {
 	rpc_as novafs cast compute.node1 terminate_instance \
 		"{\"instance\":{\"uuid\":\"$1\",\"name\":\"$2\"}}"
 }
-# reports UUID VM: how many instance_updates said VM for UUID.
-reports() {
-	grep '^{' "$HEARD" | jq -c --arg u "$1" --arg v "$2" \
-		'select(.method == "instance_update" and .args.uuid == $u and .args.vm_state == $v)' | wc -l
-}
-at_least() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
 netxml() { virsh -q -c "$URI" net-dumpxml "novafs-$1" 2>/dev/null; }
 # hosts NET: the DHCP host entries of NET, one a line.
 hosts() { netxml "$1" | grep -o "<host [^>]*>"; }
 no_network() { ! virsh -q -c "$URI" net-info "novafs-$1" >/dev/null 2>&1; }
-# deleted UUID [N]: node1 logged UUID's deletion N times (1) or more.
-deleted() { [ "$(grep -c "terminate_instance instance $1: deleted" "$NODE1_LOG")" -ge "${2:-1}" ]; }
 
 spawn listener "$B/tests/rpcctl" --config "$(identity novafs)" --amqp "$AMQP_URL" \
 	listen conductor

@@ -67,18 +67,6 @@ terminate() {
 	rpc_as novafs cast compute.node1 terminate_instance \
 		"{\"instance\":{\"uuid\":\"$1\",\"name\":\"d\"}}" >/dev/null
 }
-# reports UUID VM: how many instance_updates said VM for UUID.
-reports() {
-	grep '"method":"instance_update"' "$HEARD" | jq -c --arg u "$1" --arg v "$2" \
-		'select(.args.uuid == $u and .args.vm_state == $v)' | wc -l
-}
-at_least() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
-fault() {
-	grep '"method":"instance_update"' "$HEARD" | jq -r --arg u "$1" \
-		'select(.args.uuid == $u and .args.fault != null) |
-		 .args.fault.class + ": " + .args.fault.message' | tail -n 1
-}
-deleted() { [ "$(grep -c "terminate_instance instance $1: deleted" "$NODE1_LOG")" -ge "${2:-1}" ]; }
 # info UUID: what qemu-img says of UUID's overlay (-U: QEMU holds it).
 info() { qemu-img info -U --output=json "$INSTANCES/$1"; }
 # overlay UUID IMAGE FORMAT: UUID's overlay is qcow2 on IMAGE of FORMAT,
@@ -144,12 +132,12 @@ check "... the pool runs again" sh -c "virsh -q -c '$URI' pool-info '$POOL' | gr
 no_image() { echo "{\"id\":\"$IMAGE_ID\",\"name\":\"tiny\",\"path\":\"$1\",\"disk_format\":\"$2\",\"size\":1,\"virtual_size\":1}"; }
 cast start_instance "$C" "$(no_image "$IMAGES/gone.raw" raw)" spawning
 check "start C from an image that does not exist: error" wait_for 30 at_least 1 reports "$C" error
-check_eq "... ImageNotFound" "$(fault "$C")" \
+check_eq "... ImageNotFound" "$(last_fault "$C")" \
 	"ImageNotFound: image $IMAGE_ID (tiny): its file $IMAGES/gone.raw: No such file or directory"
 check "... no overlay" test ! -e "$INSTANCES/$C"
 cast start_instance "$C" "$(no_image "$IMAGES/a-directory" qcow2)" spawning
 check "start C from a directory: error" wait_for 30 at_least 2 reports "$C" error
-check_eq "... ImageUnacceptable" "$(fault "$C")" \
+check_eq "... ImageUnacceptable" "$(last_fault "$C")" \
 	"ImageUnacceptable: image $IMAGE_ID (tiny): its file $IMAGES/a-directory is not a regular file"
 check "... no overlay, no domain" sh -c "test ! -e '$INSTANCES/$C' && ! virsh -q -c '$URI' dominfo instance-$C"
 

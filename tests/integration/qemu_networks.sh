@@ -46,11 +46,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-reports() {
+# clean_reports VM: how many instance_updates for $UA said VM with no fault.
+clean_reports() {
 	grep '"method":"instance_update"' "$HEARD" | jq -c --arg u "$UA" --arg v "$1" \
 		'select(.args.uuid == $u and .args.vm_state == $v and .args.fault == null)' | wc -l
 }
-at_least() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
 # dnsmasq_runs PID: PID is the dnsmasq of $NETWORK.
 dnsmasq_runs() {
 	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = dnsmasq ] &&
@@ -68,7 +68,7 @@ check "node1 serves qemu:///system" wait_for 10 grep -q "serving topic compute (
 
 check "start qn1 with a NIC on 203.0.113.0/28" rpc_as novafs cast compute.node1 \
 	start_instance "{\"instance\":$INST,\"expected_task_state\":\"spawning\"}"
-if wait_for 60 at_least 1 reports active; then
+if wait_for 60 at_least 1 clean_reports active; then
 	ok "... reports active"
 else
 	not_ok "... reports active"

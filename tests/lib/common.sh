@@ -158,6 +158,25 @@ wait_compute() {
 	wait_for 20 sh -c "[ \"\$(grep -c 'host $1 is up' '$LOGS/scheduler.log' 2>/dev/null)\" -gt ${UP_BEFORE[$1]:-0} ]"
 }
 
+# A compute host driven over the bus, as novafs drives it: what it says
+# back, heard by a listener on topic conductor whose output is $HEARD
+# (rpcctl listen conductor), and what node1 logged ($NODE1_LOG).
+# reports UUID VM: how many instance_updates said VM for UUID.
+reports() {
+	grep '^{' "$HEARD" | jq -c --arg u "$1" --arg v "$2" \
+		'select(.method == "instance_update" and .args.uuid == $u and .args.vm_state == $v)' | wc -l
+}
+# last_fault UUID: the class and message of UUID's last fault.
+last_fault() {
+	grep '^{' "$HEARD" | jq -r --arg u "$1" \
+		'select(.method == "instance_update" and .args.uuid == $u and .args.fault != null) |
+		 .args.fault.class + ": " + .args.fault.message' | tail -n 1
+}
+# deleted UUID [N]: node1 logged UUID's deletion N times (1) or more.
+deleted() { [ "$(grep -c "terminate_instance instance $1: deleted" "$NODE1_LOG")" -ge "${2:-1}" ]; }
+# at_least N CMD...: CMD prints a number, N or more.
+at_least() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
+
 # start_stack [COMPUTE OPTION...]: the scheduler, the network service,
 # node1 and novafs.
 start_stack() {
