@@ -39,23 +39,23 @@ static const struct rpc_field nic_item[] = {
 
 /* An image file in the image store, which compute hosts share with
  * novafs (the same path on every host: shared storage). */
+#define IMAGE_FILE_MEMBERS(path_doc) \
+	{ "id", RPC_T_UUID, 0, 0, 0, NULL, NULL, "the image's UUID" }, \
+	{ "name", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its name in the mount" }, \
+	{ "path", RPC_T_STRING, 0, 2, 4095, NULL, NULL, path_doc }
+
 static const struct rpc_field image_file_members[] = {
-	{ "id", RPC_T_UUID, 0, 0, 0, NULL, NULL, "the image's UUID" },
-	{ "name", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its name in the mount" },
-	{ "path", RPC_T_STRING, 0, 2, 4095, NULL, NULL,
-	  "the absolute path of its bytes in the image store; the host only "
-	  "reads it" },
+	IMAGE_FILE_MEMBERS("the absolute path of its bytes in the image store; "
+			   "the host only reads it"),
 	{ NULL },
 };
 
 /* The image an instance boots from: its disk, and for direct kernel
  * boot the kernel and ramdisk images it names. */
 static const struct rpc_field image_members[] = {
-	{ "id", RPC_T_UUID, 0, 0, 0, NULL, NULL, "the image's UUID" },
-	{ "name", RPC_T_NAME, 0, 0, 0, NULL, NULL, "its name in the mount" },
-	{ "path", RPC_T_STRING, 0, 2, 4095, NULL, NULL,
-	  "the absolute path of its bytes in the image store: the backing "
-	  "file of the instance's disk, which the host never writes" },
+	IMAGE_FILE_MEMBERS("the absolute path of its bytes in the image store: "
+			   "the backing file of the instance's disk, which the "
+			   "host never writes"),
 	{ "disk_format", RPC_T_ENUM, 0, 0, 0, rpc_disk_formats, NULL,
 	  "qcow2 or raw: the backing file's format; iso: attached as a "
 	  "CD-ROM, read-only; ami: a raw disk" },
