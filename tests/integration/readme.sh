@@ -23,6 +23,19 @@ timeout 20 cat "$MNT/instances/NAME/wait" >/dev/null
 check "the README's script runs as printed" timeout 60 sh "$TEST_TMP/five.sh" "$MNT"
 check "and leaves nothing behind" sh -c "! ls -d $MNT/instances/vm* 2>/dev/null"
 
+# The quick start's commands, as printed (but tail -f), on this mount.
+python3 - README.md "$MNT" >"$TEST_TMP/quick.sh" <<'PY'
+import sys
+text = open(sys.argv[1], encoding="utf-8").read()
+block = text.split("In a second shell", 1)[1].split("\n\n", 2)[1]
+for line in block.splitlines():
+    cmd = line.split("#", 1)[0].strip().replace("mnt/nova", sys.argv[2])
+    if cmd and not cmd.startswith("tail -f"):
+        print(cmd)
+PY
+check "the quick start has its commands" test "$(wc -l <"$TEST_TMP/quick.sh")" -ge 15
+check "the quick start runs as printed" sh -c "timeout 60 bash -e '$TEST_TMP/quick.sh' >/dev/null"
+
 # "100 m1.tiny or 10 m1.large fit on one" host of make run's size.
 fill() {
 	local flavor=$1 n=$2 i
