@@ -154,6 +154,13 @@ refused imp2 "No such file or directory" "cannot read $F/nope as uid 0: No such 
 check_eq "still queued" "$(cat "$G/imp2/status")" queued
 refused imp2 "Invalid argument" "is not an absolute path" bash -c "echo disk.raw > $G/imp2/source"
 refused imp2 "Invalid argument" "is not a regular file" bash -c "echo /proc/self/environ > $G/imp2/source"
+# Magic links are novafs's own: /proc/self/fd/N would hand anyone a file
+# novafs holds open (its database, another user's import in a directory
+# they cannot search), and the file it names is on no procfs.
+dbfd=
+for fd in /proc/"${PID_OF[novafs]}"/fd/*; do [ "$(readlink "$fd")" = "$DB" ] && dbfd=${fd##*/}; done
+refused imp2 "Too many levels of symbolic links" "cannot read /proc/self/fd/$dbfd as uid 0: Too many levels of symbolic links" \
+	bash -c "echo /proc/self/fd/$dbfd > $G/imp2/source"
 refused imp2 "Invalid argument" "is not a regular file" bash -c "echo $F > $G/imp2/source"
 : >"$F/empty"
 refused imp2 "Invalid argument" "is empty" bash -c "echo $F/empty > $G/imp2/source"
