@@ -315,7 +315,11 @@ static int refuse(struct obj *o, int err, const char *cls, const char *fmt, ...)
 }
 
 /* Stages fault "Class: message" of e on o in an op, and logs it;
- * returns e's error. */
+ * returns e's error, but -EBUSY for -EAGAIN: the store runs an op that
+ * returns -EAGAIN again (a conflict, store.h), and a transfer's errno is
+ * anything the source or the disk said (a source under another's lease,
+ * or on a FUSE file system, would block: EAGAIN), so that op would run,
+ * log and commit again for ever. */
 static int stage_refusal(struct txn *t, struct obj *o, const struct rpc_error *e)
 {
 	char fault[FAULT_MAX];
@@ -324,7 +328,9 @@ static int stage_refusal(struct txn *t, struct obj *o, const struct rpc_error *e
 	snprintf(fault, sizeof(fault), "%s: %s", e->cls, e->message);
 	log_warn("image %s: %s", o->name, fault);
 	rc = txn_set_text(t, o, IMG_FAULT, fault);
-	return rc < 0 ? rc : e->err;
+	if (rc < 0)
+		return rc;
+	return e->err == -EAGAIN ? -EBUSY : e->err;
 }
 
 /* Why o's data (and what decides it) cannot change now: 0 when it is

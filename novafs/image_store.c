@@ -26,6 +26,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
 #include <nettle/md5.h>
 #include <nettle/nettle-meta.h>
 #include <nettle/sha2.h>
@@ -476,6 +477,10 @@ struct opener {
 static void *open_as(void *arg)
 {
 	struct opener *o = arg;
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.resolve = RESOLVE_NO_MAGICLINKS,
+	};
 
 	if (syscall(SYS_setgroups, o->c->ngroups, o->c->groups) < 0) {
 		o->err = -errno;
@@ -488,7 +493,11 @@ static void *open_as(void *arg)
 		o->err = -EPERM;
 		return NULL;
 	}
-	o->fd = open(o->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* No magic link: /proc/self/fd/N and /proc/self/cwd are novafs's own
+	 * descriptors and directory, and would hand the writer a file that
+	 * novafs holds open (another user's import) without the search
+	 * permission on the directories above it. */
+	o->fd = (int)syscall(SYS_openat2, AT_FDCWD, o->path, &how, sizeof(how));
 	if (o->fd < 0)
 		o->err = -errno;
 	return NULL;

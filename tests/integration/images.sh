@@ -154,9 +154,39 @@ refused imp2 "No such file or directory" "cannot read $F/nope as uid 0: No such 
 check_eq "still queued" "$(cat "$G/imp2/status")" queued
 refused imp2 "Invalid argument" "is not an absolute path" bash -c "echo disk.raw > $G/imp2/source"
 refused imp2 "Invalid argument" "is not a regular file" bash -c "echo /proc/self/environ > $G/imp2/source"
+# Magic links are novafs's own: /proc/self/fd/N would hand anyone a file
+# novafs holds open (its database, another user's import in a directory
+# they cannot search), and the file it names is on no procfs.
+dbfd=
+for fd in /proc/"${PID_OF[novafs]}"/fd/*; do [ "$(readlink "$fd")" = "$DB" ] && dbfd=${fd##*/}; done
+refused imp2 "Too many levels of symbolic links" "cannot read /proc/self/fd/$dbfd as uid 0: Too many levels of symbolic links" \
+	bash -c "echo /proc/self/fd/$dbfd > $G/imp2/source"
 refused imp2 "Invalid argument" "is not a regular file" bash -c "echo $F > $G/imp2/source"
 : >"$F/empty"
 refused imp2 "Invalid argument" "is empty" bash -c "echo $F/empty > $G/imp2/source"
+# A source whose open would block (another's lease on it) or whose reads
+# do (a file of novafs's own, opened O_NONBLOCK) fails with EAGAIN, which
+# the store takes for a conflict to run again: never as a refusal.
+head -c 4096 /dev/urandom >"$F/leased"
+python3 - "$F/leased" <<'EOF' &
+import fcntl, os, signal, sys, time
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+open(sys.argv[1] + ".held", "w").close()
+time.sleep(20)
+EOF
+leaser=$!
+wait_for 5 test -e "$F/leased.held"
+refused imp2 "Device or resource busy" "ImageSourceUnreadable: cannot read $F/leased as uid 0: Resource temporarily unavailable" \
+	timeout 10 bash -c "echo $F/leased > $G/imp2/source"
+kill "$leaser"
+wait "$leaser" 2>/dev/null
+mkdir "$G/selfimp"
+check "a file of the mount is imported" timeout 10 bash -c "echo $G/imp2/wait > $G/selfimp/source"
+check_eq "and killed, once" "$(timeout 10 cat "$G/selfimp/wait")" \
+	"killed: ImageUploadFailed: cannot copy $G/imp2/wait into the image store: Resource temporarily unavailable"
+check_eq "logged once" "$(grep -c "image selfimp: ImageUploadFailed" "$LOGS/novafs.log")" 1
 
 # --- a second user ---
 cp "$F/disk.raw" "$F/secret"
@@ -198,7 +228,7 @@ except OSError as e:
     assert e.errno == errno.ESTALE, e
 os.close(fd)
 EOF
-check "and nothing of it stays in the store" wait_for 5 sh -c "[ \$(ls -A $STORE | wc -l) = \$(ls $G | grep -vc -e mismatch -e ariq -e backing -e datafile -e imp2) ]"
+check "and nothing of it stays in the store" wait_for 5 sh -c "[ \$(ls -A $STORE | wc -l) = \$(ls $G | grep -vc -e mismatch -e ariq -e backing -e datafile -e imp2 -e selfimp) ]"
 mkdir "$G/held"
 cp "$F/disk.raw" "$G/held/data"
 timeout 10 cat "$G/held/wait" >/dev/null
