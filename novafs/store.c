@@ -59,6 +59,7 @@ struct txn {
 	size_t n, alloc;
 	unsigned op;             /* the op running now */
 	bool failed;             /* a txn_* call failed in this op */
+	bool conflicted;         /* a txn_* call found an earlier op's stage */
 	char request[48];        /* its request id */
 };
 
@@ -511,6 +512,15 @@ static struct stage *stage_of(struct txn *t, const struct obj *o)
 	return NULL;
 }
 
+/* The running op must wait for the next batch: it is run again there.
+ * Only this makes -EAGAIN mean "again": an op that returns -EAGAIN of
+ * its own (a transfer's errno, say) gets it back, as any other errno. */
+static int txn_conflict(struct txn *t)
+{
+	t->conflicted = true;
+	return -EAGAIN;
+}
+
 /* The stage of o for the running op: a new one, or -EAGAIN when an
  * earlier op of the batch staged o. */
 static int stage_for(struct txn *t, struct obj *o, struct stage **out)
@@ -519,7 +529,7 @@ static int stage_for(struct txn *t, struct obj *o, struct stage **out)
 
 	if (s) {
 		if (s->op != t->op)
-			return -EAGAIN;
+			return txn_conflict(t);
 		*out = s;
 		return 0;
 	}
@@ -671,7 +681,7 @@ int txn_create(struct txn *t, struct coll *c, const char *name, uid_t uid,
 		 * it commits: decide in the next batch. */
 		if ((p->created && p->coll == c && strcmp(p->o->name, name) == 0) ||
 		    (p->deleted && p->o->coll == c && strcmp(p->o->name, name) == 0))
-			return p->op == t->op ? -EEXIST : -EAGAIN;
+			return p->op == t->op ? -EEXIST : txn_conflict(t);
 	}
 	o = obj_new(c->kind, name, NULL);
 	if (!o)
@@ -838,7 +848,7 @@ static struct op *run_batch(struct op *ops, struct txn *t)
 {
 	struct op *done = NULL, **done_tail = &done, *again = NULL,
 		  **again_tail = &again, *op, *next;
-	bool conflict = false;
+	bool conflict = false, rerun;
 	int rc;
 
 	rc = exec("BEGIN IMMEDIATE");
@@ -860,13 +870,15 @@ static struct op *run_batch(struct op *ops, struct txn *t)
 		}
 		t->op++;
 		t->failed = false;
+		t->conflicted = false;
 		t->request[0] = '\0';
 		savepoint("SAVEPOINT");
 		op->err = op->ops->run(op, t);
-		if (op->err == -EAGAIN || t->failed || flush_op(t) < 0) {
+		rerun = op->err == -EAGAIN && t->conflicted;
+		if (rerun || t->failed || flush_op(t) < 0) {
 			savepoint("ROLLBACK TO");
 			discard_op(t, t->op);
-			if (op->err == -EAGAIN && !t->failed) {
+			if (rerun && !t->failed) {
 				conflict = true;
 				op->attempts++;
 				*again_tail = op;

@@ -52,8 +52,9 @@ void store_close(void);
  * the committer is the only writer), stages changes with the txn_*
  * functions, and returns what its requester gets: 0 or -errno.  Staged
  * changes are committed whatever run() returns (so a refusal can record
- * its reason in a fault field), except when it returns -EAGAIN from
- * txn_touch (the op is run again in the next batch) or a txn_* call
+ * its reason in a fault field), except when it returns the -EAGAIN of
+ * a txn_* call (another op of the batch holds the object: the op is run
+ * again in the next batch; an -EAGAIN of its own is only an errno), or a txn_* call
  * failed (all of the op's changes are dropped; the op gets -EIO).
  * done() runs on the committer thread after the batch was published (or
  * failed to commit: err is then -EIO): it replies, or submits the next

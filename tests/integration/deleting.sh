@@ -15,7 +15,7 @@ I=$MNT/instances
 N=$MNT/networks
 PY=/usr/bin/python3
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-FILES="actions console ctl fault flavor group host id ip mac network power_state spec state target_state task wait"
+FILES="actions console ctl fault flavor group host id image ip mac network power_state spec state target_state task wait"
 
 # boot NAME [NETWORK]: a new m1.tiny instance, started and active.
 boot() {

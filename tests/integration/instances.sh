@@ -7,7 +7,7 @@
 start_stack || { not_ok "stack started"; done_testing; exit 1; }
 I=$MNT/instances
 
-check_eq "top level lists every collection and events" "$(ls "$MNT" | tr '\n' ' ')" "events flavors groups hosts instances networks services "
+check_eq "top level lists every collection and events" "$(ls "$MNT" | tr '\n' ' ')" "events flavors groups hosts images instances networks services "
 check_eq "flavors are seeded" "$(ls "$MNT/flavors" | tr '\n' ' ')" "m1.large m1.medium m1.small m1.tiny "
 check_eq "m1.medium has 2 vCPUs" "$(cat "$MNT/flavors/m1.medium/vcpus")" 2
 check_eq "m1.small has 2048 MB" "$(cat "$MNT/flavors/m1.small/memory_mb")" 2048
@@ -19,7 +19,7 @@ check_eq "a new instance is stopped" "$(cat "$I/web1/state")" stopped
 check_eq "with no task" "$(cat "$I/web1/task")" none
 check "its id is a UUID" grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' "$I/web1/id"
 check_eq "no fault" "$(cat "$I/web1/fault")" ""
-check_eq "its files" "$(ls "$I/web1" | tr '\n' ' ')" "actions console ctl fault flavor group host id ip mac network power_state spec state target_state task wait "
+check_eq "its files" "$(ls "$I/web1" | tr '\n' ' ')" "actions console ctl fault flavor group host id image ip mac network power_state spec state target_state task wait "
 check_eq "ls -l shows the creator" "$(stat -c %U "$I/web1")" root
 check_eq "ls -l shows ctl writable by its owner" "$(stat -c %A "$I/web1/ctl")" "-rw-r--r--"
 check_eq "stat size matches content" "$(stat -c %s "$I/web1/state")" 8

@@ -58,6 +58,21 @@ static int create_run(struct txn *t, void *ctx)
 	return rc;
 }
 
+/* Stages a change, then fails with an -EAGAIN of its own (an errno it
+ * met, not a conflict). */
+static int busy_run(struct txn *t, void *ctx)
+{
+	struct obj *o = coll_find(obj_top_coll(&widget), ctx);
+	int rc;
+
+	if (!o)
+		return -ENOENT;
+	rc = txn_touch(t, o);
+	if (rc == 0)
+		rc = txn_set_text(t, o, F_NAME, "busy");
+	return rc < 0 ? rc : -EAGAIN;
+}
+
 static int bump_run(struct txn *t, void *ctx)
 {
 	struct obj *o = coll_find(obj_top_coll(&widget), ctx);
@@ -209,6 +224,16 @@ int main(void)
 	CHECK_INT(store_run(bump_run, (void *)slot), 0);
 	CHECK_INT(obj_int(o, F_COUNT), 7 + 101);
 
+	/* An op's own -EAGAIN is its answer, with what it staged (a
+	 * refusal's fault): it is not run again, for ever. */
+	store_stats(&commits0, &ops0);
+	CHECK_INT(store_run(busy_run, (void *)slot), -EAGAIN);
+	store_stats(&commits, &ops);
+	CHECK_MSG(ops - ops0 == 1, "run once (%llu)", (unsigned long long)(ops - ops0));
+	CHECK_STR(obj_text(o, F_NAME), "busy");
+	CHECK_INT(store_run(bump_run, (void *)slot), 0);
+	CHECK_INT(obj_int(o, F_COUNT), 7 + 102);
+
 	/* Compare-and-set from 16 threads: every claim was exclusive. */
 	for (i = 0; i < 16; i++)
 		pthread_create(&th[i], NULL, hammer, (void *)(intptr_t)(1 + i % 2));
@@ -217,7 +242,7 @@ int main(void)
 	CHECK_MSG(claims == releases, "every claim released (%d/%d, %d refused)",
 		  claims, releases, refused);
 	CHECK_INT(obj_int(o, F_OWNER), 0);
-	CHECK_INT(obj_int(o, F_COUNT), 7 + 101 + claims);
+	CHECK_INT(obj_int(o, F_COUNT), 7 + 102 + claims);
 	CHECK(atomic_load(&published) > 0);
 
 	/* An op deletes an object nobody else holds (under ASan, a
@@ -233,7 +258,7 @@ int main(void)
 	o = coll_find(obj_top_coll(&widget), slot);
 	CHECK(o != NULL);
 	CHECK_INT(obj_top_coll(&widget)->count, 400);
-	CHECK_INT(obj_int(o, F_COUNT), 7 + 101 + claims);
+	CHECK_INT(obj_int(o, F_COUNT), 7 + 102 + claims);
 	CHECK_STR(obj_text(coll_find(obj_top_coll(&widget), "w3-16"), F_NAME), "w3-16");
 	close_store();
 
