@@ -45,17 +45,19 @@ static const struct rpc_field nic_item[] = {
 	{ "path", RPC_T_STRING, 0, 2, 4095, NULL, NULL, path_doc }
 
 static const struct rpc_field image_file_members[] = {
-	IMAGE_FILE_MEMBERS("the absolute path of its bytes in the image store; "
-			   "the host only reads it"),
+	IMAGE_FILE_MEMBERS("the absolute path of its bytes in the image store, "
+			   "which is IMAGE_DIR/ID: a host takes no other path "
+			   "(its `image_dir`); it only reads the file"),
 	{ NULL },
 };
 
 /* The image an instance boots from: its disk, and for direct kernel
  * boot the kernel and ramdisk images it names. */
 static const struct rpc_field image_members[] = {
-	IMAGE_FILE_MEMBERS("the absolute path of its bytes in the image store: "
-			   "the backing file of the instance's disk, which the "
-			   "host never writes"),
+	IMAGE_FILE_MEMBERS("the absolute path of its bytes in the image store, "
+			   "which is IMAGE_DIR/ID: a host takes no other path "
+			   "(its `image_dir`), as the backing file of the "
+			   "instance's disk, which it never writes"),
 	{ "disk_format", RPC_T_ENUM, 0, 0, 0, rpc_disk_formats, NULL,
 	  "qcow2 or raw: the backing file's format; iso: attached as a "
 	  "CD-ROM, read-only; ami: a raw disk" },

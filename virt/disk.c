@@ -101,16 +101,26 @@ disk_error(struct rpc_error *e, const char *fmt, ...)
 	return rc;
 }
 
-/* Checks that path, the file called what of image img, is a regular file
- * this host can read.  The host runs as root, so access() says nothing of
- * QEMU's user: libvirt hands the file to it (dynamic_ownership). */
-static int check_file(const struct virt_image *img, const char *what,
-		      const char *path, struct rpc_error *e)
+/* Checks that path, the file called what (of id) of image img, is the
+ * image store's file of id, a regular file this host can read.  The host
+ * runs as root, so access() says nothing of QEMU's user: libvirt hands the
+ * file to it (dynamic_ownership). */
+static int check_file(const char *image_dir, const struct virt_image *img,
+		      const char *what, const char *id, const char *path,
+		      struct rpc_error *e)
 {
+	size_t n = strlen(image_dir);
 	struct stat st;
 	int err = 0;
 
-	if (stat(path, &st) < 0)
+	if (strncmp(path, image_dir, n) != 0 || path[n] != '/' ||
+	    strcmp(path + n + 1, id) != 0)
+		return rpc_error_set(e, -EINVAL, "ImageUnacceptable",
+				     "image %s (%s): its %s %s is not %s/%s, its "
+				     "file in this host's image store", img->id,
+				     img->name, what, path, image_dir, id);
+	/* Not stat: a link in the store would hand QEMU whatever it names. */
+	if (lstat(path, &st) < 0)
 		err = errno;
 	else if (!S_ISREG(st.st_mode))
 		return rpc_error_set(e, -EINVAL, "ImageUnacceptable",
@@ -126,17 +136,20 @@ static int check_file(const struct virt_image *img, const char *what,
 }
 
 /* The image files inst needs, checked (check_file). */
-static int check_image(const struct virt_instance *inst, struct rpc_error *e)
+static int check_image(const char *image_dir, const struct virt_instance *inst,
+		       struct rpc_error *e)
 {
 	const struct virt_image *img = &inst->image;
 	int rc = 0;
 
 	if (img->kind != IMAGE_NONE)
-		rc = check_file(img, "file", img->path, e);
+		rc = check_file(image_dir, img, "file", img->id, img->path, e);
 	if (rc == 0 && img->kernel[0])
-		rc = check_file(img, "kernel", img->kernel, e);
+		rc = check_file(image_dir, img, "kernel", img->kernel_id,
+				img->kernel, e);
 	if (rc == 0 && img->ramdisk[0])
-		rc = check_file(img, "ramdisk", img->ramdisk, e);
+		rc = check_file(image_dir, img, "ramdisk", img->ramdisk_id,
+				img->ramdisk, e);
 	return rc;
 }
 
@@ -278,7 +291,7 @@ static int volume_grow(virStorageVolPtr vol, const char *uuid,
 			  uuid, capacity);
 }
 
-int disk_prepare(virConnectPtr conn, const char *dir,
+int disk_prepare(virConnectPtr conn, const char *dir, const char *image_dir,
 		 const struct virt_instance *inst, struct strbuf *path,
 		 bool *made, struct rpc_error *e)
 {
@@ -290,7 +303,7 @@ int disk_prepare(virConnectPtr conn, const char *dir,
 
 	strbuf_reset(path);
 	*made = false;
-	rc = check_image(inst, e);
+	rc = check_image(image_dir, inst, e);
 	if (rc < 0 || !disk_wanted(inst))
 		goto out;
 	rc = pool_get(conn, dir, true, &pool, e);

@@ -56,7 +56,10 @@ void disk_volume_xml(const struct virt_instance *inst, struct strbuf *out);
 
 /*
  * Makes inst ready to be defined: checks that its image files (the image,
- * its kernel and ramdisk) are readable regular files, then, when it has a
+ * its kernel and ramdisk) are files of the image store image_dir, each
+ * exactly image_dir/ID (a request that names any other path is refused,
+ * whoever sent it: a host never hands QEMU a file of its own), regular
+ * files, not symlinks, that it can read; then, when it has a
  * disk, finds its volume in the pool of dir (refreshed first when the
  * volume is not listed: a file libvirt does not know of is never
  * overwritten), grows it when it is smaller than disk_capacity() (never
@@ -65,7 +68,7 @@ void disk_volume_xml(const struct virt_instance *inst, struct strbuf *out);
  * deletes it (disk_delete) when the define that needs it fails.  On
  * failure nothing is left that this call made.
  */
-int disk_prepare(virConnectPtr conn, const char *dir,
+int disk_prepare(virConnectPtr conn, const char *dir, const char *image_dir,
 		 const struct virt_instance *inst, struct strbuf *path,
 		 bool *made, struct rpc_error *e);
 

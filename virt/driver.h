@@ -155,6 +155,8 @@ struct virt_driver {
 
 /* Where the instances' disks are unless the configuration says. */
 #define LIBVIRT_INSTANCES_DIR "/var/lib/novafs/instances"
+/* novafs's image store, as this host sees it (shared storage). */
+#define LIBVIRT_IMAGE_DIR "/var/lib/novafs/images"
 
 /* The one URI whose hypervisor a test-driver host may size (test_host). */
 #define LIBVIRT_TEST_DEFAULT_URI "test:///default"
@@ -172,6 +174,9 @@ struct libvirt_config {
 	/* The directory of the instances' disks, a libvirt storage pool
 	 * (disk.h); NULL: LIBVIRT_INSTANCES_DIR. */
 	const char *instances_dir;
+	/* The image store: the only files a host takes as an image, kernel
+	 * or ramdisk are DIR/ID (disk.h); NULL: LIBVIRT_IMAGE_DIR. */
+	const char *image_dir;
 	/* Where libvirt's events run (virt_event.h); NULL: no events. */
 	struct loop *loop;
 };

@@ -209,12 +209,16 @@ static int image_from_json(json_t *obj, struct virt_image *img,
 	copy_string(obj, "name", img->name, sizeof(img->name));
 	img->virtual_size = count(obj, "virtual_size");
 	rc = image_path(obj, "path", img->path, e);
-	if (rc == 0 && kernel)
+	if (rc == 0 && kernel) {
+		uuid_of(kernel, "id", img->kernel_id);
 		rc = image_path(kernel, "kernel.path", img->kernel, e);
+	}
 	if (rc == 0 && ramdisk && !kernel)
 		rc = image_invalid(e, "ramdisk", "a ramdisk needs a kernel");
-	if (rc == 0 && ramdisk)
+	if (rc == 0 && ramdisk) {
+		uuid_of(ramdisk, "id", img->ramdisk_id);
 		rc = image_path(ramdisk, "ramdisk.path", img->ramdisk, e);
+	}
 	return rc;
 }
 

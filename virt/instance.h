@@ -72,7 +72,9 @@ struct virt_image {
 	char path[IMAGE_PATH_MAX];
 	unsigned long long virtual_size;  /* bytes */
 	char kernel[IMAGE_PATH_MAX];      /* "": no direct kernel boot */
+	char kernel_id[UUID_STR_LEN];
 	char ramdisk[IMAGE_PATH_MAX];     /* "": none; only with a kernel */
+	char ramdisk_id[UUID_STR_LEN];
 };
 
 struct virt_instance {

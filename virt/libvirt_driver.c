@@ -57,6 +57,7 @@ struct libvirt_driver {
 	int test_fd;                /* the private test host's definition; -1: none */
 	char *console_dir;          /* NULL: no console logs */
 	char *instances_dir;        /* the disks' pool (disk.h) */
+	char *image_dir;            /* the image store (disk.h) */
 	char virt_type[16];
 	long long disk_gb;          /* > 0: configured capacity */
 	bool events;                /* an event loop is registered */
@@ -223,7 +224,8 @@ static int lv_define(struct libvirt_driver *lv, const struct virt_instance *inst
 	int r;
 
 	*dom = NULL;
-	r = disk_prepare(lv->conn, lv->instances_dir, inst, &disk, &made, e);
+	r = disk_prepare(lv->conn, lv->instances_dir, lv->image_dir, inst,
+			 &disk, &made, e);
 	if (r < 0)
 		goto out;
 	def.disk = disk.len ? disk.buf : NULL;
@@ -729,6 +731,7 @@ static void lv_close(struct virt_driver *d)
 	free(lv->uri);
 	free(lv->console_dir);
 	free(lv->instances_dir);
+	free(lv->image_dir);
 	free(lv);
 }
 
@@ -805,25 +808,26 @@ out:
 }
 
 /*
- * Sets lv->instances_dir to dir as libvirt spells a pool's path (it drops
- * repeated and trailing slashes), so that the pool found is compared
- * with the same path.  Returns 0, or -EINVAL with e for a relative dir.
+ * Sets *out to dir (the directory called what) as libvirt spells a pool's
+ * path (it drops repeated and trailing slashes), so that the pool found,
+ * or a path a request names, is compared with the same spelling.
+ * Returns 0, or -EINVAL with e for a relative dir.
  */
-static int instances_dir(struct libvirt_driver *lv, const char *dir,
-			 struct rpc_error *e)
+static int directory(const char *what, const char *dir, char **out,
+		     struct rpc_error *e)
 {
 	char *p, *q;
 
 	if (dir[0] != '/')
-		return rpc_error_set(e, -EINVAL, "InvalidInput", "the instances "
-				     "directory %s is not an absolute path", dir);
-	lv->instances_dir = strdup(dir);
-	if (!lv->instances_dir)
+		return rpc_error_set(e, -EINVAL, "InvalidInput", "the %s %s is "
+				     "not an absolute path", what, dir);
+	*out = strdup(dir);
+	if (!*out)
 		return rpc_error_set(e, -ENOMEM, NULL, "out of memory");
-	for (p = q = lv->instances_dir; *p; p++)
-		if (*p != '/' || q == lv->instances_dir || q[-1] != '/')
+	for (p = q = *out; *p; p++)
+		if (*p != '/' || q == *out || q[-1] != '/')
 			*q++ = *p;
-	if (q > lv->instances_dir + 1 && q[-1] == '/')
+	if (q > *out + 1 && q[-1] == '/')
 		q--;
 	*q = '\0';
 	return 0;
@@ -863,8 +867,12 @@ int libvirt_driver_open(const struct libvirt_config *cfg,
 	    !(lv->console_dir = strdup(cfg->console_dir)))
 		r = rpc_error_set(e, -ENOMEM, NULL, "out of memory");
 	if (r == 0)
-		r = instances_dir(lv, cfg->instances_dir ? cfg->instances_dir :
-				  LIBVIRT_INSTANCES_DIR, e);
+		r = directory("instances directory", cfg->instances_dir ?
+			      cfg->instances_dir : LIBVIRT_INSTANCES_DIR,
+			      &lv->instances_dir, e);
+	if (r == 0)
+		r = directory("image store", cfg->image_dir ? cfg->image_dir :
+			      LIBVIRT_IMAGE_DIR, &lv->image_dir, e);
 	if (r == 0)
 		r = lv_ensure_conn(lv, e);
 	if (r < 0)

@@ -39,6 +39,7 @@ struct compute_config {
 	long long shutdown_timeout_s;
 	char *console_dir;
 	char *instances_dir;
+	char *image_dir;
 };
 
 static int check_virt_type(const char *value, enum opt_source from, char *err,
@@ -107,6 +108,12 @@ static const struct opt compute_options[] = {
 	  0, 0, NULL, "DIR",
 	  "the instances' disks (qcow2 overlays on their images): a libvirt dir "
 	  "storage pool, made when the first disk is", check_absolute },
+	{ "compute", "image_dir", "--image-dir", OPT_STR,
+	  offsetof(struct compute_config, image_dir), LIBVIRT_IMAGE_DIR,
+	  0, 0, NULL, "DIR",
+	  "novafs's image store, as this host mounts it (novafs's --image-dir "
+	  "on shared storage): the host takes an image's file only as DIR/ID, "
+	  "whatever path a request names", check_absolute },
 	OPT_END
 };
 
@@ -184,6 +191,7 @@ int main(int argc, char **argv)
 	lv.virt_type = cfg.virt_type;
 	lv.loop = d.loop;
 	lv.instances_dir = cfg.instances_dir;
+	lv.image_dir = cfg.image_dir;
 	rc = host_size(&cfg, &lv, &e);
 	if (rc < 0) {
 		log_error("%s", e.message);

@@ -9,7 +9,9 @@
 # redelivered start makes nothing twice; rebuild makes the disk again
 # from the (new) image; terminate deletes the volume and never the image;
 # an iso is a CD-ROM, a kernel a direct kernel boot; images that are not
-# bootable, not there or not files fail the start and leave nothing; a
+# bootable, not there, not files, or named by a path that is not the
+# store's file of their id (a forged request) fail the start and leave
+# nothing; a
 # host restarted with a disk but no domain or pool takes them again; a
 # terminate right behind a start leaves nothing.  Needs a libvirtd
 # (started here if it does not run; exit 77 where it cannot).
@@ -21,7 +23,15 @@ UA=8c2d3e4f-5a6b-4c7d-8e9f-000000000001
 UB=8c2d3e4f-5a6b-4c7d-8e9f-000000000002
 UC=8c2d3e4f-5a6b-4c7d-8e9f-000000000003
 UD=8c2d3e4f-5a6b-4c7d-8e9f-000000000004
-IMAGE_ID=9d3e4f5a-6b7c-4d8e-9fa0-000000000001
+# Images, named in the store by their ids as novafs names them.
+CIRROS=9d3e4f5a-6b7c-4d8e-9fa0-000000000001
+OTHER=9d3e4f5a-6b7c-4d8e-9fa0-000000000002
+ISO=9d3e4f5a-6b7c-4d8e-9fa0-000000000003
+VMLINUZ=9d3e4f5a-6b7c-4d8e-9fa0-000000000004
+INITRD=9d3e4f5a-6b7c-4d8e-9fa0-000000000005
+A_DIR=9d3e4f5a-6b7c-4d8e-9fa0-000000000006
+GONE=9d3e4f5a-6b7c-4d8e-9fa0-000000000007
+A_LINK=9d3e4f5a-6b7c-4d8e-9fa0-000000000008
 HEARD=$LOGS/listener.log
 NODE1_LOG=$LOGS/compute-node1.log
 # A directory of this run alone, and so a pool of this run alone (its
@@ -31,23 +41,27 @@ POOL=$(disk_pool "$INSTANCES")
 IMAGES=$TEST_TMP/images
 GIB=1073741824
 
-mkdir -p "$IMAGES/a-directory"
-printf 'qcow2 bytes, as far as the test driver knows\n' >"$IMAGES/cirros.qcow2"
-printf 'raw bytes\n' >"$IMAGES/other.raw"
-printf 'iso bytes\n' >"$IMAGES/installer.iso"
-printf 'kernel\n' >"$IMAGES/vmlinuz"
-printf 'initrd\n' >"$IMAGES/initrd"
+mkdir -p "$IMAGES/$A_DIR"
+printf 'qcow2 bytes, as far as the test driver knows\n' >"$IMAGES/$CIRROS"
+printf 'raw bytes\n' >"$IMAGES/$OTHER"
+printf 'iso bytes\n' >"$IMAGES/$ISO"
+printf 'kernel\n' >"$IMAGES/$VMLINUZ"
+printf 'initrd\n' >"$IMAGES/$INITRD"
+ln -s /etc/passwd "$IMAGES/$A_LINK"
 SUM=$(sha256sum "$IMAGES"/* 2>/dev/null)
 
-# image PATH FORMAT VIRTUAL_SIZE [EXTRA]: an instance's image member.
+# image ID FORMAT VIRTUAL_SIZE [EXTRA [PATH]]: an instance's image member,
+# its file the store's (or PATH).
 image() {
-	echo "{\"id\":\"$IMAGE_ID\",\"name\":\"cirros\",\"path\":\"$1\",\"disk_format\":\"$2\",\"size\":10,\"virtual_size\":$3${4:+,$4}}"
+	echo "{\"id\":\"$1\",\"name\":\"cirros\",\"path\":\"${5:-$IMAGES/$1}\",\"disk_format\":\"$2\",\"size\":10,\"virtual_size\":$3${4:+,$4}}"
 }
+# file ROLE ID: a kernel or ramdisk member.
+file() { echo "\"$1\":{\"id\":\"$2\",\"name\":\"${1:0:1}\",\"path\":\"$IMAGES/$2\"}"; }
 # instance UUID NAME DISK_GB [IMAGE]
 instance() {
 	echo "{\"uuid\":\"$1\",\"name\":\"$2\",\"flavor\":\"m1.tiny\",\"vcpus\":1,\"memory_mb\":512,\"disk_gb\":$3${4:+,\"image\":$4}}"
 }
-QCOW2=$(image "$IMAGES/cirros.qcow2" qcow2 $((2 * GIB)))
+QCOW2=$(image "$CIRROS" qcow2 $((2 * GIB)))
 
 libvirtd_require
 cleanup() {
@@ -95,10 +109,10 @@ check "... of the image's virtual size (larger than the flavor's 1 GB)" \
 check "... qcow2, backed by the qcow2 image" sh -c "
 	x=\$(virsh -q -c '$URI' vol-dumpxml --pool '$POOL' '$UA')
 	echo \"\$x\" | grep -qF '<path>$INSTANCES/$UA</path>' &&
-	echo \"\$x\" | tr -d '\n ' | grep -qF \"<backingStore><path>$IMAGES/cirros.qcow2</path><formattype='qcow2'/></backingStore>\""
+	echo \"\$x\" | tr -d '\n ' | grep -qF \"<backingStore><path>$IMAGES/$CIRROS</path><formattype='qcow2'/></backingStore>\""
 check "the domain names the overlay as vda and its backing image" sh -c "
 	virsh -q -c '$URI' dumpxml instance-$UA | tr -d '\n ' | grep -qF \
-		\"<sourcefile='$INSTANCES/$UA'/><backingStoretype='file'><formattype='qcow2'/><sourcefile='$IMAGES/cirros.qcow2'/><backingStore/></backingStore><targetdev='vda'bus='virtio'/>\""
+		\"<sourcefile='$INSTANCES/$UA'/><backingStoretype='file'><formattype='qcow2'/><sourcefile='$IMAGES/$CIRROS'/><backingStore/></backingStore><targetdev='vda'bus='virtio'/>\""
 check "... and boots from it" has "<boot dev='hd'/>" domxml "$UA"
 
 check "start web1 again (a redelivery)" cast start_instance "$(instance "$UA" web1 1 "$QCOW2")" spawning
@@ -106,14 +120,14 @@ check "... reports active again" wait_for 10 at_least 2 reports "$UA" active
 check_eq "... and makes nothing twice" "$(volumes)" "$UA"
 
 check "rebuild web1 from another image, raw, of a 3 GB flavor" cast rebuild_instance \
-	"$(instance "$UA" web1 3 "$(image "$IMAGES/other.raw" raw 10)")" rebuilding
+	"$(instance "$UA" web1 3 "$(image "$OTHER" raw 10)")" rebuilding
 check "... reports active" wait_for 10 at_least 3 reports "$UA" active
 check "... its disk is made again from that image" sh -c "
 	virsh -q -c '$URI' vol-dumpxml --pool '$POOL' '$UA' | tr -d '\n ' |
 		grep -qF \"<capacityunit='bytes'>$((3 * GIB))</capacity>\" &&
 	virsh -q -c '$URI' vol-dumpxml --pool '$POOL' '$UA' | tr -d '\n ' |
-		grep -qF \"<backingStore><path>$IMAGES/other.raw</path><formattype='raw'/>\""
-check "... which the domain names" has "<source file='$IMAGES/other.raw'/>" domxml "$UA"
+		grep -qF \"<backingStore><path>$IMAGES/$OTHER</path><formattype='raw'/>\""
+check "... which the domain names" has "<source file='$IMAGES/$OTHER'/>" domxml "$UA"
 
 check "terminate web1" terminate "$UA"
 check "... deletes its domain" wait_for 10 deleted "$UA"
@@ -122,15 +136,15 @@ check "terminate web1 again" terminate "$UA"
 check "... is fine" wait_for 10 deleted "$UA" 2
 
 check "start web2 from an iso, with a kernel and a 1 GB disk" cast start_instance \
-	"$(instance "$UB" web2 1 "$(image "$IMAGES/installer.iso" iso 10 \
-		"\"kernel\":{\"id\":\"$IMAGE_ID\",\"name\":\"k\",\"path\":\"$IMAGES/vmlinuz\"},\"ramdisk\":{\"id\":\"$IMAGE_ID\",\"name\":\"r\",\"path\":\"$IMAGES/initrd\"}")")" spawning
+	"$(instance "$UB" web2 1 "$(image "$ISO" iso 10 \
+		"$(file kernel "$VMLINUZ"),$(file ramdisk "$INITRD")")")" spawning
 check "... reports active" wait_for 10 at_least 1 reports "$UB" active
 check "... the iso is a read-only CD-ROM" sh -c "
 	virsh -q -c '$URI' dumpxml instance-$UB | tr -d '\n ' | grep -qF \
-		\"<disktype='file'device='cdrom'><drivername='qemu'type='raw'/><sourcefile='$IMAGES/installer.iso'/><targetdev='hdc'bus='ide'/><readonly/>\""
+		\"<disktype='file'device='cdrom'><drivername='qemu'type='raw'/><sourcefile='$IMAGES/$ISO'/><targetdev='hdc'bus='ide'/><readonly/>\""
 check "... the kernel boots directly, on a serial console, the disk its root" sh -c "
 	virsh -q -c '$URI' dumpxml instance-$UB | tr -d '\n' | grep -qF \
-		\"<kernel>$IMAGES/vmlinuz</kernel>    <initrd>$IMAGES/initrd</initrd>    <cmdline>console=ttyS0 root=/dev/vda</cmdline>\""
+		\"<kernel>$IMAGES/$VMLINUZ</kernel>    <initrd>$IMAGES/$INITRD</initrd>    <cmdline>console=ttyS0 root=/dev/vda</cmdline>\""
 check "... the disk is blank, of the flavor's size" sh -c "
 	x=\$(virsh -q -c '$URI' vol-dumpxml --pool '$POOL' '$UB')
 	echo \"\$x\" | grep -qF \"<capacity unit='bytes'>$GIB</capacity>\" &&
@@ -150,16 +164,25 @@ bad() {
 	fi
 }
 BAD=0
-bad "an aki as the instance's image" "$(image "$IMAGES/vmlinuz" aki 10)" \
+bad "an aki as the instance's image" "$(image "$VMLINUZ" aki 10)" \
 	"InvalidInput: image.disk_format: an aki image is a kernel: an instance boots from a disk image that names it, not from it"
-bad "an image path that does not exist" "$(image "$IMAGES/gone.qcow2" qcow2 10)" \
-	"ImageNotFound: image $IMAGE_ID (cirros): its file $IMAGES/gone.qcow2: No such file or directory"
-bad "an image path that is a directory" "$(image "$IMAGES/a-directory" raw 10)" \
-	"ImageUnacceptable: image $IMAGE_ID (cirros): its file $IMAGES/a-directory is not a regular file"
-bad "a kernel that does not exist" "$(image "$IMAGES/cirros.qcow2" qcow2 10 \
-	"\"kernel\":{\"id\":\"$IMAGE_ID\",\"name\":\"k\",\"path\":\"$IMAGES/gone\"}")" \
-	"ImageNotFound: image $IMAGE_ID (cirros): its kernel $IMAGES/gone: No such file or directory"
-bad "a relative image path" "$(image "images/cirros.qcow2" qcow2 10)" \
+bad "an image whose file is not there" "$(image "$GONE" qcow2 10)" \
+	"ImageNotFound: image $GONE (cirros): its file $IMAGES/$GONE: No such file or directory"
+bad "an image whose file is a directory" "$(image "$A_DIR" raw 10)" \
+	"ImageUnacceptable: image $A_DIR (cirros): its file $IMAGES/$A_DIR is not a regular file"
+bad "an image whose file is a link" "$(image "$A_LINK" raw 10)" \
+	"ImageUnacceptable: image $A_LINK (cirros): its file $IMAGES/$A_LINK is not a regular file"
+bad "a kernel that is not there" "$(image "$CIRROS" qcow2 10 "$(file kernel "$GONE")")" \
+	"ImageNotFound: image $CIRROS (cirros): its kernel $IMAGES/$GONE: No such file or directory"
+bad "a forged path outside the image store" "$(image "$CIRROS" raw 10 "" /etc/passwd)" \
+	"ImageUnacceptable: image $CIRROS (cirros): its file /etc/passwd is not $IMAGES/$CIRROS, its file in this host's image store"
+bad "a forged path that climbs out of it" "$(image "$CIRROS" raw 10 "" "$IMAGES/../images/$CIRROS")" \
+	"ImageUnacceptable: image $CIRROS (cirros): its file $IMAGES/../images/$CIRROS is not $IMAGES/$CIRROS, its file in this host's image store"
+bad "another image's file" "$(image "$CIRROS" raw 10 "" "$IMAGES/$OTHER")" \
+	"ImageUnacceptable: image $CIRROS (cirros): its file $IMAGES/$OTHER is not $IMAGES/$CIRROS, its file in this host's image store"
+bad "a forged kernel path" "$(image "$CIRROS" qcow2 10 "\"kernel\":{\"id\":\"$VMLINUZ\",\"name\":\"k\",\"path\":\"/boot/vmlinuz\"}")" \
+	"ImageUnacceptable: image $CIRROS (cirros): its kernel /boot/vmlinuz is not $IMAGES/$VMLINUZ, its file in this host's image store"
+bad "a relative image path" "$(image "$CIRROS" qcow2 10 "" images/cirros.qcow2)" \
 	"InvalidInput: image.path: \"images/cirros.qcow2\" is not an absolute path"
 
 # A host restarted with a disk whose domain and pool went meanwhile.

@@ -20,7 +20,11 @@ URI=qemu:///system
 A=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4a01
 Bu=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4a02
 C=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4a03
-IMAGE_ID=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4aff
+# Images, named in the store by their ids as novafs names them.
+RAW_ID=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4af1
+QCOW2_ID=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4af2
+A_DIR=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4af3
+GONE=9e4f5a6b-7c8d-4e9f-8a0b-0c1d2e3f4af4
 CONSOLE=$TEST_TMP/console
 IMAGES=$TEST_TMP/images
 INSTANCES=$TEST_TMP/instances
@@ -44,20 +48,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$IMAGES/a-directory"
-qemu-img create -q -f raw "$IMAGES/tiny.raw" 1M
-printf 'a raw image' | dd of="$IMAGES/tiny.raw" conv=notrunc status=none
-qemu-img create -q -f qcow2 "$IMAGES/tiny.qcow2" 2M
-SUM=$(cd "$IMAGES" && sha256sum tiny.raw tiny.qcow2)
+mkdir -p "$IMAGES/$A_DIR"
+qemu-img create -q -f raw "$IMAGES/$RAW_ID" 1M
+printf 'a raw image' | dd of="$IMAGES/$RAW_ID" conv=notrunc status=none
+qemu-img create -q -f qcow2 "$IMAGES/$QCOW2_ID" 2M
+SUM=$(cd "$IMAGES" && sha256sum "$RAW_ID" "$QCOW2_ID")
 
-# image FILE FORMAT: the image member of FILE in $IMAGES.
+# image ID FORMAT: the image member of image ID, its file in $IMAGES.
 image() {
 	local size
 	size=$(stat -c %s "$IMAGES/$1")
-	echo "{\"id\":\"$IMAGE_ID\",\"name\":\"tiny\",\"path\":\"$IMAGES/$1\",\"disk_format\":\"$2\",\"size\":$size,\"virtual_size\":$(qemu-img info --output=json "$IMAGES/$1" | jq '."virtual-size"')}"
+	echo "{\"id\":\"$1\",\"name\":\"tiny\",\"path\":\"$IMAGES/$1\",\"disk_format\":\"$2\",\"size\":$size,\"virtual_size\":$(qemu-img info --output=json "$IMAGES/$1" | jq '."virtual-size"')}"
 }
-RAW=$(image tiny.raw raw)
-QCOW2=$(image tiny.qcow2 qcow2)
+RAW=$(image $RAW_ID raw)
+QCOW2=$(image $QCOW2_ID qcow2)
 inst() { echo "{\"uuid\":\"$1\",\"name\":\"d$1\",\"flavor\":\"m1.nano\",\"vcpus\":1,\"memory_mb\":64,\"disk_gb\":1,\"image\":$2}"; }
 cast() {
 	rpc_as novafs cast compute.node1 "$1" \
@@ -95,13 +99,13 @@ check "node1 serves qemu:///system" wait_for 10 grep -q "serving topic compute (
 
 cast start_instance "$A" "$RAW" spawning
 check "start A from the raw image: active" wait_for 30 at_least 1 reports "$A" active
-check "... its overlay: qcow2 on the raw image, 1 GB" overlay "$A" tiny.raw raw
+check "... its overlay: qcow2 on the raw image, 1 GB" overlay "$A" $RAW_ID raw
 check "... in the test's pool, which runs" sh -c "virsh -q -c '$URI' vol-list --pool '$POOL' | grep -q '$INSTANCES/$A'"
 check "... the guest runs on it" running "$A"
 check "... and its firmware tries to boot it" wait_for 30 console_says "$A" "Booting from Hard Disk"
 cast start_instance "$Bu" "$QCOW2" spawning
 check "start B from the qcow2 image: active" wait_for 30 at_least 1 reports "$Bu" active
-check "... its overlay: qcow2 on the qcow2 image, 1 GB" overlay "$Bu" tiny.qcow2 qcow2
+check "... its overlay: qcow2 on the qcow2 image, 1 GB" overlay "$Bu" $QCOW2_ID qcow2
 check "... the guest runs on it" running "$Bu"
 
 inode=$(stat -c %i "$INSTANCES/$A")
@@ -111,7 +115,7 @@ check_eq "... the same overlay" "$(stat -c %i "$INSTANCES/$A")" "$inode"
 
 cast rebuild_instance "$A" "$QCOW2" rebuilding
 check "rebuild A from the qcow2 image: active" wait_for 30 at_least 3 reports "$A" active
-check "... its overlay is made again, on that image" overlay "$A" tiny.qcow2 qcow2
+check "... its overlay is made again, on that image" overlay "$A" $QCOW2_ID qcow2
 check "... the guest runs on it" running "$A"
 
 # A host restarted with an overlay whose domain went meanwhile, and its
@@ -129,16 +133,16 @@ check "... the guest runs on it" running "$Bu"
 check "... the pool runs again" sh -c "virsh -q -c '$URI' pool-info '$POOL' | grep -q '^State: *running'"
 
 # no_image PATH FORMAT: the image member of a path that is no image.
-no_image() { echo "{\"id\":\"$IMAGE_ID\",\"name\":\"tiny\",\"path\":\"$1\",\"disk_format\":\"$2\",\"size\":1,\"virtual_size\":1}"; }
-cast start_instance "$C" "$(no_image "$IMAGES/gone.raw" raw)" spawning
+no_image() { echo "{\"id\":\"$(basename "$1")\",\"name\":\"tiny\",\"path\":\"$1\",\"disk_format\":\"$2\",\"size\":1,\"virtual_size\":1}"; }
+cast start_instance "$C" "$(no_image "$IMAGES/$GONE" raw)" spawning
 check "start C from an image that does not exist: error" wait_for 30 at_least 1 reports "$C" error
 check_eq "... ImageNotFound" "$(last_fault "$C")" \
-	"ImageNotFound: image $IMAGE_ID (tiny): its file $IMAGES/gone.raw: No such file or directory"
+	"ImageNotFound: image $GONE (tiny): its file $IMAGES/$GONE: No such file or directory"
 check "... no overlay" test ! -e "$INSTANCES/$C"
-cast start_instance "$C" "$(no_image "$IMAGES/a-directory" qcow2)" spawning
+cast start_instance "$C" "$(no_image "$IMAGES/$A_DIR" qcow2)" spawning
 check "start C from a directory: error" wait_for 30 at_least 2 reports "$C" error
 check_eq "... ImageUnacceptable" "$(last_fault "$C")" \
-	"ImageUnacceptable: image $IMAGE_ID (tiny): its file $IMAGES/a-directory is not a regular file"
+	"ImageUnacceptable: image $A_DIR (tiny): its file $IMAGES/$A_DIR is not a regular file"
 check "... no overlay, no domain" sh -c "test ! -e '$INSTANCES/$C' && ! virsh -q -c '$URI' dominfo instance-$C"
 
 # A terminate right behind a start (and a redelivered terminate).
@@ -154,7 +158,7 @@ check "terminate A and B" wait_for 30 sh -c "grep -q 'terminate_instance instanc
 check "... their overlays are gone" sh -c "test ! -e '$INSTANCES/$A' && test ! -e '$INSTANCES/$Bu'"
 check_eq "... no volume in the pool" "$(virsh -q -c "$URI" vol-list --pool "$POOL" | awk 'NF' | wc -l)" 0
 check_eq "... the images are still there, their bytes unchanged" \
-	"$(cd "$IMAGES" && sha256sum tiny.raw tiny.qcow2)" "$SUM"
+	"$(cd "$IMAGES" && sha256sum "$RAW_ID" "$QCOW2_ID")" "$SUM"
 check_eq "virsh list --all shows none of the domains" "$(ours)" ""
 stop_stack
 check "the test's pool goes" sh -c "virsh -q -c '$URI' pool-destroy '$POOL' && virsh -q -c '$URI' pool-undefine '$POOL'"

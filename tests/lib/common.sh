@@ -134,13 +134,15 @@ start_network() {
 		--report-interval "${REPORT_INTERVAL:-2}" "$@"
 }
 # start_compute HOST [OPTION...]: novafs-compute --host HOST as compute-HOST,
-# its instances' disks in a directory of the test's.
+# its instances' disks in a directory of the test's, its image store
+# novafs's.
 start_compute() {
 	local host=$1; shift
 	UP_BEFORE[$host]=$(up_count "$host")
 	spawn "compute-$host" "$B/novafs-compute" --config "$(identity "compute-$host")" \
 		--amqp "$AMQP_URL" --host "$host" --libvirt-uri test:///default \
 		--instances-dir "$TEST_TMP/instances-$host" \
+		--image-dir "${IMAGE_DIR:-$TEST_TMP/images}" \
 		--report-interval "${REPORT_INTERVAL:-2}" "$@"
 }
 # start_novafs [OPTION...]: mounts $MNT, waits until the tree answers;

@@ -101,7 +101,7 @@ PIDS+=($!)
 LOGS=("$RUN/novafs.log" "$RUN/scheduler.log" "$RUN/network.log")
 for n in $(seq "$HOSTS"); do
 	"$BUILD/novafs-compute" --config "$ETC/compute-node$n.conf" \
-		--amqp "$AMQP_URL" --host "node$n" "${COMPUTE[@]}" \
+		--amqp "$AMQP_URL" --host "node$n" --image-dir "$RUN/images" "${COMPUTE[@]}" \
 		>"$RUN/compute-node$n.log" 2>&1 &
 	PIDS+=($!)
 	LOGS+=("$RUN/compute-node$n.log")

@@ -25,19 +25,23 @@
 #define UUID "6f1e3b6a-2c4d-4e8f-9a0b-1c2d3e4f5a6b"
 #define OTHER "00000000-2c4d-4e8f-9a0b-1c2d3e4f5a6b"
 #define GIB (1ULL << 30)
+/* Images' ids, the names of their files in the image store. */
+#define IMAGE "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9"
+#define NO_FILE "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e800"
+#define A_DIR "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e801"
+#define A_LINK "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e802"
 
-/* An instance of disk_gb GB on an image of format at path, virtual_size
- * bytes. */
+/* An instance of disk_gb GB on the image id of format at path,
+ * virtual_size bytes. */
 static void image_instance(struct virt_instance *inst, const char *uuid,
-			   const char *format, const char *path,
+			   const char *id, const char *format, const char *path,
 			   long long virtual_size, long long disk_gb)
 {
 	json_t *obj = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:{s:s, s:s, "
 				"s:s, s:s, s:i, s:I}}", "uuid", uuid, "name", "web1",
 				"flavor", "m1.small", "vcpus", 1, "memory_mb", 512,
 				"disk_gb", (json_int_t)disk_gb, "image",
-				"id", "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9",
-				"name", "cirros", "path", path,
+				"id", id, "name", "cirros", "path", path,
 				"disk_format", format, "size", 1,
 				"virtual_size", (json_int_t)virtual_size);
 
@@ -61,7 +65,7 @@ static void test_definitions(void)
 		  "  <target>\n    <path>/tmp/a&amp;b</path>\n  </target>\n</pool>\n");
 
 	/* The disk is the larger of the flavor's and the image's. */
-	image_instance(&inst, UUID, "qcow2", "/i/a'b", 3 * GIB, 2);
+	image_instance(&inst, UUID, IMAGE, "qcow2", "/i/a'b", 3 * GIB, 2);
 	CHECK(disk_wanted(&inst));
 	CHECK_INT(disk_capacity(&inst), 3 * GIB);
 	inst.disk_gb = 20;
@@ -74,13 +78,13 @@ static void test_definitions(void)
 		  "  <target>\n    <format type='qcow2'/>\n  </target>\n"
 		  "  <backingStore>\n    <path>/i/a&apos;b</path>\n"
 		  "    <format type='qcow2'/>\n  </backingStore>\n</volume>\n");
-	image_instance(&inst, UUID, "ami", "/i/a", 3 * GIB, 0);
+	image_instance(&inst, UUID, IMAGE, "ami", "/i/a", 3 * GIB, 0);
 	strbuf_reset(&xml);
 	disk_volume_xml(&inst, &xml);
 	CHECK(strstr(xml.buf, "<format type='raw'/>\n  </backingStore>") != NULL);
 
 	/* An iso is a CD-ROM: the disk beside it is blank, the flavor's. */
-	image_instance(&inst, UUID, "iso", "/i/a", 3 * GIB, 0);
+	image_instance(&inst, UUID, IMAGE, "iso", "/i/a", 3 * GIB, 0);
 	CHECK_MSG(!disk_wanted(&inst), "an iso with no disk_gb has no disk");
 	inst.disk_gb = 1;
 	CHECK(disk_wanted(&inst));
@@ -112,7 +116,7 @@ static int volumes(virStoragePoolPtr pool)
 static void test_driver(void)
 {
 	char dir[] = "/tmp/novafs-test-disk.XXXXXX";
-	struct strbuf image = STRBUF_INIT, sub = STRBUF_INIT, xml = STRBUF_INIT;
+	struct strbuf image = STRBUF_INIT, path = STRBUF_INIT, xml = STRBUF_INIT;
 	struct strbuf pool_name = STRBUF_INIT;
 	const char *instances = "/novafs-unit/instances//";
 	struct libvirt_config cfg = {
@@ -132,12 +136,11 @@ static void test_driver(void)
 		CHECK_MSG(0, "mkdtemp: %s", strerror(errno));
 		return;
 	}
-	strbuf_addf(&image, "%s/cirros.qcow2", dir);
-	strbuf_addf(&sub, "%s/sub", dir);
+	cfg.image_dir = dir;
+	strbuf_addf(&image, "%s/" IMAGE, dir);
 	f = fopen(image.buf, "w");
 	CHECK(f && fputs("not really qcow2", f) >= 0 && fclose(f) == 0);
-	CHECK_INT(mkdir(sub.buf, 0755), 0);
-	image_instance(&inst, UUID, "qcow2", image.buf, GIB, 2);
+	image_instance(&inst, UUID, IMAGE, "qcow2", image.buf, GIB, 2);
 
 	cfg.instances_dir = "instances";
 	CHECK_INT(libvirt_driver_open(&cfg, &d, &e), -EINVAL);
@@ -151,7 +154,7 @@ static void test_driver(void)
 	disk_pool_name("/novafs-unit/instances", &pool_name);
 
 	/* A diskless instance makes no pool, and its end deletes none. */
-	image_instance(&other, OTHER, "qcow2", image.buf, GIB, 2);
+	image_instance(&other, OTHER, IMAGE, "qcow2", image.buf, GIB, 2);
 	other.image.kind = IMAGE_NONE;
 	CHECK_INT(d->ops->power_on(d, &other, &e), 0);
 	CHECK_INT(d->ops->destroy(d, OTHER, &e), 0);
@@ -209,19 +212,51 @@ static void test_driver(void)
 	CHECK_MSG(access(image.buf, R_OK) == 0, "the image stays");
 	CHECK_INT(d->ops->destroy(d, UUID, &e), 0);
 
-	/* Images that are not there, or not files: nothing is made. */
-	image_instance(&other, OTHER, "raw", "/nonexistent/cirros", GIB, 1);
+	/* Images outside the store, not there, or not files: nothing is
+	 * made. */
+	image_instance(&other, OTHER, IMAGE, "raw", "/etc/passwd", GIB, 1);
 	memset(&e, 0, sizeof(e));
+	CHECK_INT(d->ops->power_on(d, &other, &e), -EINVAL);
+	CHECK_STR(e.cls, "ImageUnacceptable");
+	strbuf_reset(&xml);
+	strbuf_addf(&xml, "image " IMAGE " (cirros): its file /etc/passwd is not "
+		    "%s/" IMAGE ", its file in this host's image store", dir);
+	CHECK_STR(e.message, xml.buf);
+	strbuf_addf(&path, "%s/../%s/" IMAGE, dir, strrchr(dir, '/') + 1);
+	image_instance(&other, OTHER, IMAGE, "raw", path.buf, GIB, 1);
+	CHECK_INT(d->ops->power_on(d, &other, &e), -EINVAL);
+	CHECK(strstr(e.message, "its file in this host's image store") != NULL);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/" NO_FILE, dir);
+	image_instance(&other, OTHER, NO_FILE, "raw", path.buf, GIB, 1);
 	CHECK_INT(d->ops->power_on(d, &other, &e), -ENOENT);
 	CHECK_STR(e.cls, "ImageNotFound");
-	CHECK_STR(e.message, "image 0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9 (cirros): "
-		  "its file /nonexistent/cirros: No such file or directory");
-	image_instance(&other, OTHER, "raw", sub.buf, GIB, 1);
+	strbuf_reset(&xml);
+	strbuf_addf(&xml, "image " NO_FILE " (cirros): its file %s: No such file "
+		    "or directory", path.buf);
+	CHECK_STR(e.message, xml.buf);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/" A_DIR, dir);
+	CHECK_INT(mkdir(path.buf, 0755), 0);
+	image_instance(&other, OTHER, A_DIR, "raw", path.buf, GIB, 1);
 	CHECK_INT(d->ops->power_on(d, &other, &e), -EINVAL);
 	CHECK_STR(e.cls, "ImageUnacceptable");
 	CHECK(strstr(e.message, "is not a regular file") != NULL);
-	image_instance(&other, OTHER, "raw", image.buf, GIB, 1);
+	rmdir(path.buf);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/" A_LINK, dir);
+	CHECK_INT(symlink("/etc/passwd", path.buf), 0);
+	image_instance(&other, OTHER, A_LINK, "raw", path.buf, GIB, 1);
+	CHECK_INT(d->ops->power_on(d, &other, &e), -EINVAL);
+	CHECK_MSG(strstr(e.message, "is not a regular file") != NULL,
+		  "a link in the store is no image: %s", e.message);
+	unlink(path.buf);
+	image_instance(&other, OTHER, IMAGE, "raw", image.buf, GIB, 1);
+	snprintf(other.image.kernel_id, sizeof(other.image.kernel_id), NO_FILE);
 	snprintf(other.image.kernel, sizeof(other.image.kernel), "%s/vmlinuz", dir);
+	CHECK_INT(d->ops->power_on(d, &other, &e), -EINVAL);
+	CHECK(strstr(e.message, "its kernel ") != NULL);
+	snprintf(other.image.kernel, sizeof(other.image.kernel), "%s/" NO_FILE, dir);
 	CHECK_INT(d->ops->power_on(d, &other, &e), -ENOENT);
 	CHECK(strstr(e.message, "its kernel ") != NULL);
 	CHECK_INT(d->ops->exists(d, OTHER, &e), 0);
@@ -229,14 +264,14 @@ static void test_driver(void)
 
 	/* A define libvirt refuses (a domain of another uuid has the name)
 	 * leaves no disk behind. */
-	image_instance(&other, UUID, "raw", image.buf, GIB, 1);
+	image_instance(&other, UUID, IMAGE, "raw", image.buf, GIB, 1);
 	strbuf_reset(&xml);
 	domain_xml_build(&other, "test", NULL, &xml);
 	memcpy(strstr(xml.buf, "<name>instance-") + strlen("<name>instance-"),
 	       OTHER, strlen(OTHER));
 	dom = virDomainDefineXML(conn, xml.buf);
 	CHECK(dom != NULL);
-	image_instance(&other, OTHER, "raw", image.buf, GIB, 1);
+	image_instance(&other, OTHER, IMAGE, "raw", image.buf, GIB, 1);
 	memset(&e, 0, sizeof(e));
 	CHECK_INT(d->ops->power_on(d, &other, &e), -EIO);
 	CHECK_STR(e.cls, "LibvirtError");
@@ -282,10 +317,9 @@ out:
 	if (d)
 		d->ops->close(d);
 	unlink(image.buf);
-	rmdir(sub.buf);
 	rmdir(dir);
 	strbuf_release(&image);
-	strbuf_release(&sub);
+	strbuf_release(&path);
 	strbuf_release(&xml);
 	strbuf_release(&pool_name);
 }
