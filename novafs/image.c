@@ -315,11 +315,11 @@ static int refuse(struct obj *o, int err, const char *cls, const char *fmt, ...)
 }
 
 /* Stages fault "Class: message" of e on o in an op, and logs it;
- * returns e's error, but -EBUSY for -EAGAIN: the store runs an op that
- * returns -EAGAIN again (a conflict, store.h), and a transfer's errno is
- * anything the source or the disk said (a source under another's lease,
- * or on a FUSE file system, would block: EAGAIN), so that op would run,
- * log and commit again for ever. */
+ * returns e's error, but -EBUSY for -EAGAIN: a transfer's errno is
+ * anything the source or the disk said, and a source under another's
+ * lease, or on a FUSE file system, would block (EAGAIN), which a writer
+ * on a blocking descriptor is never told; the fault keeps the source's
+ * own words. */
 static int stage_refusal(struct txn *t, struct obj *o, const struct rpc_error *e)
 {
 	char fault[FAULT_MAX];
