@@ -5,7 +5,8 @@
 # immutability, every refused input with its errno and fault, a full image
 # store (a small tmpfs), an image deleted mid-upload, two writers, a
 # second local user, kernel/ramdisk/min_* and rmdir while in use, and
-# novafs killed mid-upload then restarted.
+# novafs stopped (SIGSTOP) mid-upload and resumed, and killed mid-upload
+# then restarted.
 . "$(dirname "$0")/../lib/common.sh"
 
 G=$MNT/images
@@ -310,6 +311,20 @@ check "its fault says it was interrupted" grep -q "ImageUploadFailed: the upload
 check_eq "the store holds no part file" "$(parts)" 0
 check "nor a file of no image" test ! -e "$STORE/00000000-0000-4000-8000-000000000000"
 check "the log says so" grep -q "image cut: killed: its upload was interrupted" "$LOGS/novafs.log"
+
+# --- novafs stopped (SIGSTOP) in the middle of an upload, then resumed:
+# the writer waits, and nothing is lost ---
+head -c $((16 * 1024 * 1024)) /dev/urandom >"$F/paused"
+mkdir "$G/paused"
+cp "$F/paused" "$G/paused/data" &
+writer=$!
+sleep 0.1
+kill -STOP "${PID_OF[novafs]}"
+sleep 1
+kill -CONT "${PID_OF[novafs]}"
+check "the cp through a stopped novafs succeeds" wait "$writer"
+check_eq "the image is active" "$(timeout 20 cat "$G/paused/wait")" active
+check_eq "with every byte" "$(cat "$G/paused/checksum")" "$(sha256sum <"$F/paused" | cut -d' ' -f1)"
 
 # --- removing ---
 check "rmdir of an image nothing uses" rmdir "$G/q"
