@@ -325,10 +325,12 @@ void conductor_stop(void)
 		pthread_mutex_lock(&cd.post_lock);
 		atomic_store(&cd.running, false);
 		pthread_mutex_unlock(&cd.post_lock);
-		/* Requests posted while it stopped fail now, so that their
-		 * owners hear of them and free what they hold. */
+		/* Requests posted while it stopped fail now, and so do those
+		 * the bus still had in flight, so that their owners hear of
+		 * them and free what they hold. */
 		while (loop_run_once(cd.loop, 0) > 0)
 			;
+		rpc_bus_cancel(cd.bus);
 	}
 	sync_sweep_stop();
 	rpc_bus_free(cd.bus);

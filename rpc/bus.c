@@ -582,6 +582,18 @@ fail:
 	return rc;
 }
 
+void rpc_bus_cancel(struct rpc_bus *bus)
+{
+	struct rpc_error e = { 0 };
+
+	rpc_error_set(&e, -ENETDOWN, "ConnectionError",
+		      "the message bus is closing");
+	/* Calls first: their requests' publishes go with them. */
+	rpc_client_fail_all(bus, &e);
+	while (bus->pubs)
+		complete_publish(bus, bus->pubs, e.err, &e);
+}
+
 void rpc_bus_free(struct rpc_bus *bus)
 {
 	if (!bus)

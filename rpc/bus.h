@@ -105,6 +105,11 @@ int rpc_bus_new(struct loop *loop, const struct rpc_bus_config *cfg,
 /* Cancels everything in flight (callbacks are not called), closes the
  * connection, frees the bus; accepts NULL. */
 void rpc_bus_free(struct rpc_bus *bus);
+/* For an owner that must hear of everything it sent before rpc_bus_free,
+ * once its loop has stopped: completes every call and publish in flight
+ * now, from the calling thread, with -ENETDOWN (ConnectionError, "the
+ * message bus is closing").  Those callbacks must not send on bus. */
+void rpc_bus_cancel(struct rpc_bus *bus);
 void rpc_bus_on_state(struct rpc_bus *bus, rpc_state_fn fn, void *ctx);
 bool rpc_bus_connected(const struct rpc_bus *bus);
 /* The user this bus connected as. */

@@ -156,6 +156,8 @@ void rpc_client_reply(struct rpc_bus *bus, const struct rpc_event *ev);
 void rpc_client_undelivered(struct rpc_bus *bus, struct rpc_publish *pub,
 			    int err, const struct rpc_error *e);
 void rpc_client_free_all(struct rpc_bus *bus);
+/* Completes every call waiting for its reply with e (rpc_bus_cancel). */
+void rpc_client_fail_all(struct rpc_bus *bus, const struct rpc_error *e);
 
 /* heartbeat.c: frees what rpc_heartbeat_start() made; accepts NULL. */
 void rpc_heartbeat_free(struct rpc_heartbeat *hb);

@@ -340,6 +340,17 @@ void rpc_client_free_all(struct rpc_bus *bus)
 		call_free(bus, container_of(he, struct rpc_call, by_id));
 }
 
+void rpc_client_fail_all(struct rpc_bus *bus, const struct rpc_error *e)
+{
+	struct hash_iter it;
+	struct hash_entry *he;
+
+	hash_iter_init(&it, &bus->calls);
+	while ((he = hash_iter_next(&it)))
+		call_complete(bus, container_of(he, struct rpc_call, by_id),
+			      e->err, NULL, e);
+}
+
 /* oslo's notification timestamp: "2026-11-25 18:39:03.123456", UTC. */
 static void oslo_timestamp(char *buf, size_t len)
 {
